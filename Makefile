@@ -1,0 +1,81 @@
+# xsguard — one static binary. `make deps` once, then `make`, `make test`.
+CXX      ?= g++
+CC       ?= gcc
+BUILD    ?= build
+OPT      ?= -O2
+SAN      ?=
+CPPFLAGS := -Isrc -Itui -DFMT_HEADER_ONLY -DXSGUARD_VERSION='"$(shell cat VERSION)"'
+CXXFLAGS := -std=c++17 $(OPT) -g -Wall -Wextra -ffunction-sections -fdata-sections $(SAN)
+CFLAGS   := $(OPT) -Wall -Wextra $(SAN)
+
+LIB_SRC  := $(sort $(shell find src tui -name '*.cc' ! -name '*_test.cc' ! -path 'src/cli/main.cc'))
+TEST_SRC := $(sort $(shell find src tui -name '*_test.cc'))
+LIB_OBJ  := $(LIB_SRC:%.cc=$(BUILD)/obj/%.o)
+TEST_OBJ := $(TEST_SRC:%.cc=$(BUILD)/obj/%.o)
+MAIN_OBJ := $(BUILD)/obj/src/cli/main.o
+ORACLE_OBJ := $(BUILD)/obj/tests/oracle/grub_oracle_test.o
+
+# Link order matters for the static archives: libblkid/libuuid after libparted,
+# the device-mapper stand-in after libparted (Debian ships no libdevmapper.a).
+SYSLIBS  := -lparted -lblkid -luuid -lncursesw -ltinfo -larchive -lacl -llzma -lzstd -llz4 -lbz2 -lz
+# C stand-ins that only the static link needs (see src/probe/*.c).
+ifeq ($(SAN),)
+  STATIC_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard src/probe/*.c))
+  LINKMODE   := -static -Wl,--gc-sections
+else
+  STATIC_OBJ :=
+  LINKMODE   := -Wl,--gc-sections
+endif
+
+.PHONY: all deps test unit asan fuzz bench images clean
+all: $(BUILD)/xsguard
+
+$(BUILD)/xsguard: $(MAIN_OBJ) $(LIB_OBJ) $(STATIC_OBJ)
+	$(CXX) $(CXXFLAGS) $(LINKMODE) -o $@ $(MAIN_OBJ) $(LIB_OBJ) $(SYSLIBS) $(STATIC_OBJ)
+
+$(BUILD)/unit_tests: $(TEST_OBJ) $(LIB_OBJ) $(STATIC_OBJ) $(BUILD)/obj/tests/doctest_main.o
+	$(CXX) $(CXXFLAGS) $(LINKMODE) -o $@ $(BUILD)/obj/tests/doctest_main.o $(TEST_OBJ) $(LIB_OBJ) $(SYSLIBS) $(STATIC_OBJ)
+
+$(BUILD)/grub_oracle_test: $(ORACLE_OBJ) $(LIB_OBJ) $(STATIC_OBJ)
+	$(CXX) $(CXXFLAGS) $(LINKMODE) -o $@ $(ORACLE_OBJ) $(LIB_OBJ) $(SYSLIBS) $(STATIC_OBJ)
+
+$(BUILD)/obj/%.o: %.cc
+	@mkdir -p $(dir $@)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+deps:
+	@sh tools/install-deps
+
+images: $(BUILD)/xsguard
+	@sh images/build.sh $(BUILD)/images
+
+test: $(BUILD)/xsguard $(BUILD)/unit_tests $(BUILD)/grub_oracle_test
+	@BUILD=$(BUILD) bash tests/run.sh
+
+unit: $(BUILD)/unit_tests
+	@$(BUILD)/unit_tests
+
+# Sanitizers need a dynamic link; the same suites run against that build.
+asan:
+	@$(MAKE) --no-print-directory BUILD=build/asan OPT=-O1 SAN='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' test
+
+FUZZ_SRC := src/model/partition_table.cc src/model/grub_embed.cc src/model/byte_source.cc
+fuzz: $(BUILD)/fuzz_partition_table
+	@mkdir -p $(BUILD)/fuzz-corpus
+	$(BUILD)/fuzz_partition_table -max_total_time=$${FUZZ_SECONDS:-60} -max_len=65536 $(BUILD)/fuzz-corpus tests/fuzz/seeds
+
+$(BUILD)/fuzz_partition_table: tests/fuzz/partition_table_fuzz.cc $(FUZZ_SRC) $(wildcard src/model/*.h)
+	@mkdir -p $(dir $@)
+	clang++ -std=c++17 -g -O1 -Isrc -fsanitize=fuzzer,address,undefined -o $@ tests/fuzz/partition_table_fuzz.cc $(FUZZ_SRC)
+
+bench: $(BUILD)/xsguard
+	@BUILD=$(BUILD) bash bench/run.sh
+
+clean:
+	rm -rf build

@@ -1,0 +1,63 @@
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+#include <vector>
+
+#include "cli/subcommands.h"
+#include "model/errors.h"
+#include "model/finding.h"
+
+namespace {
+
+const char* kExitCodes =
+    "Exit codes:\n"
+    "  0   nothing above info\n"
+    "  1   warnings, no inhibitor\n"
+    "  2   at least one inhibitor: the upgrade will fail or lose data\n"
+    "  64  usage error\n"
+    "  66  input missing or unreadable\n"
+    "  70  internal error\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace xsguard;
+  CLI::App root{"xsguard: pre-flight checks and safe fixes for XenServer / XCP-ng upgrades",
+                "xsguard"};
+  root.footer(kExitCodes);
+  root.set_version_flag("--version", std::string("xsguard ") + XSGUARD_VERSION);
+  root.require_subcommand(1);
+
+  std::vector<Subcommand> commands;
+  commands.push_back(add_check_command(root));
+
+  try {
+    root.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return root.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return root.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return root.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "xsguard: " << e.what() << " (see xsguard --help)\n";
+    return kExitUsage;
+  }
+
+  try {
+    for (auto& c : commands)
+      if (c.app->parsed()) return c.run();
+  } catch (const UsageError& e) {
+    std::cerr << "xsguard: " << e.what() << '\n';
+    return kExitUsage;
+  } catch (const InputError& e) {
+    std::cerr << "xsguard: " << e.what() << '\n';
+    return kExitNoInput;
+  } catch (const std::exception& e) {
+    std::cerr << "xsguard: internal error: " << e.what() << '\n';
+    return kExitInternal;
+  }
+  return kExitUsage;
+}

@@ -1,0 +1,17 @@
+// Each command adds itself to the CLI here; main() parses and runs the chosen one.
+// A command's run function returns its exit code (see model/finding.h) and may throw
+// UsageError (64) or InputError (66); anything else thrown is an internal error (70).
+#pragma once
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace xsguard {
+
+struct Subcommand {
+  CLI::App* app;
+  std::function<int()> run;
+};
+
+Subcommand add_check_command(CLI::App& root);
+
+}  // namespace xsguard
