@@ -27,7 +27,7 @@ else
   LINKMODE   := -Wl,--gc-sections
 endif
 
-.PHONY: all deps test unit asan fuzz bench images clean
+.PHONY: all deps demo test unit asan fuzz bench images clean
 all: $(BUILD)/xsguard
 
 $(BUILD)/xsguard: $(MAIN_OBJ) $(LIB_OBJ) $(STATIC_OBJ)
@@ -55,14 +55,22 @@ deps:
 images: $(BUILD)/xsguard
 	@sh images/build.sh $(BUILD)/images
 
-test: $(BUILD)/xsguard $(BUILD)/unit_tests $(BUILD)/grub_oracle_test
+# The README's two commands: `make demo` and `make test` (both install what they need).
+demo: deps
+	@$(MAKE) --no-print-directory $(BUILD)/xsguard
+	@sh images/build.sh $(BUILD)/images >/dev/null
+	@echo '$$ xsguard check --disk $(BUILD)/images/dell-xs65.img'
+	-@$(BUILD)/xsguard check --disk $(BUILD)/images/dell-xs65.img
+
+test: deps
+	@$(MAKE) --no-print-directory $(BUILD)/xsguard $(BUILD)/unit_tests $(BUILD)/grub_oracle_test
 	@BUILD=$(BUILD) bash tests/run.sh
 
 unit: $(BUILD)/unit_tests
 	@$(BUILD)/unit_tests
 
 # Sanitizers need a dynamic link; the same suites run against that build.
-asan:
+asan: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan OPT=-O1 SAN='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' test
 
 FUZZ_SRC := src/model/partition_table.cc src/model/grub_embed.cc src/model/byte_source.cc
