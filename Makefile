@@ -17,13 +17,13 @@ ORACLE_OBJ := $(BUILD)/obj/tests/oracle/grub_oracle_test.o
 
 # Link order matters for the static archives: libblkid/libuuid after libparted,
 # the device-mapper stand-in after libparted (Debian ships no libdevmapper.a).
-SYSLIBS  := -lparted -lblkid -luuid -lncursesw -ltinfo -larchive -lacl -llzma -lzstd -llz4 -lbz2 -lz
-# C stand-ins that only the static link needs (see src/probe/*.c).
+SYSLIBS  := -lparted -lblkid -lnettle -luuid -lncursesw -ltinfo -larchive -lacl -llzma -lzstd -llz4 -lbz2 -lz
+# C shims for libparted (src/probe/*.c); the dm stand-in only in the static link.
 ifeq ($(SAN),)
-  STATIC_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard src/probe/*.c))
+  STATIC_OBJ := $(BUILD)/obj/src/probe/parted_env.o $(BUILD)/obj/src/probe/dm_stub.o
   LINKMODE   := -static -Wl,--gc-sections
 else
-  STATIC_OBJ :=
+  STATIC_OBJ := $(BUILD)/obj/src/probe/parted_env.o
   LINKMODE   := -Wl,--gc-sections
 endif
 

@@ -16,6 +16,7 @@ const char* kExitCodes =
     "  0   nothing above info\n"
     "  1   warnings, no inhibitor\n"
     "  2   at least one inhibitor: the upgrade will fail or lose data\n"
+    "  3   fix/restore refused to change the disk (the reason is printed)\n"
     "  64  usage error\n"
     "  66  input missing or unreadable\n"
     "  70  internal error\n";
@@ -32,6 +33,8 @@ int main(int argc, char** argv) {
 
   std::vector<Subcommand> commands;
   commands.push_back(add_check_command(root));
+  commands.push_back(add_fix_command(root));
+  commands.push_back(add_restore_command(root));
 
   try {
     root.parse(argc, argv);
@@ -52,6 +55,9 @@ int main(int argc, char** argv) {
   } catch (const UsageError& e) {
     std::cerr << "xsguard: " << e.what() << '\n';
     return kExitUsage;
+  } catch (const RefusedError& e) {
+    std::cerr << "xsguard: refused: " << e.what() << '\n';
+    return kExitRefused;
   } catch (const InputError& e) {
     std::cerr << "xsguard: " << e.what() << '\n';
     return kExitNoInput;

@@ -6,10 +6,10 @@
 #include <map>
 #include <optional>
 
+#include "commands/core_choice.h"
 #include "model/disk_findings.h"
 #include "model/errors.h"
 #include "model/partition_table.h"
-#include "probe/core_size.h"
 #include "probe/disk_probe.h"
 #include "report/disk_json.h"
 
@@ -32,38 +32,6 @@ OldRootFacts read_old_root(const std::string& dir) {
   return facts;
 }
 
-// Chooses the core size for one disk: an explicit size wins, then the target's own
-// grub-mkimage, then the documented range.
-class CoreSizer {
- public:
-  explicit CoreSizer(const CheckOptions& o) : options_(o) {
-    if (o.core_sectors) {
-      fixed_ = CoreSize{o.core_sectors, o.core_sectors, CoreSource::option,
-                        "--core-sectors " + std::to_string(o.core_sectors)};
-    } else if (!o.core_img.empty()) {
-      fixed_ = core_from_image_file(o.core_img);
-    }
-  }
-
-  CoreSize for_disk(const DiskLayout& disk, int root_partition) {
-    if (fixed_) return *fixed_;
-    if (options_.target_root.empty()) return default_core_range();
-    auto key = std::make_pair(disk.label, root_partition);
-    auto it = built_.find(key);
-    if (it != built_.end()) return it->second;
-    std::string why_not;
-    auto core = core_from_target_root(options_.target_root, disk.label, root_partition, why_not);
-    CoreSize chosen = core ? *core : default_core_range();
-    if (!core) chosen.why = why_not + "; " + chosen.why;
-    return built_.emplace(key, chosen).first->second;
-  }
-
- private:
-  const CheckOptions& options_;
-  std::optional<CoreSize> fixed_;
-  std::map<std::pair<LabelKind, int>, CoreSize> built_;
-};
-
 Finding no_disks_finding(const CheckOptions& o) {
   Finding f;
   f.id = "disk.none_found";
@@ -78,17 +46,12 @@ Finding no_disks_finding(const CheckOptions& o) {
 }  // namespace
 
 Report run_check(const CheckOptions& options) {
-  if (options.core_sectors && !options.core_img.empty())
-    throw UsageError("--core-img and --core-sectors are mutually exclusive");
-  if (options.core_sectors > 0xFFFF) throw UsageError("--core-sectors must be 1..65535");
   if (options.sector_size && options.sector_size != 512 && options.sector_size != 4096)
     throw UsageError("--sector-size must be 512 or 4096");
-  if (!options.target_root.empty() && !is_directory(options.target_root))
-    throw InputError(options.target_root + ": not a directory (--target-root)");
 
   std::optional<OldRootFacts> old_root;
   if (!options.old_root.empty()) old_root = read_old_root(options.old_root);
-  CoreSizer sizer(options);
+  CoreSizer sizer({options.core_img, options.core_sectors, options.target_root});
 
   BootMode booted = BootMode::bios;
   std::string booted_source;

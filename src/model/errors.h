@@ -15,4 +15,9 @@ struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// xsguard will not change the disk in this state (mounted, held, changed, ...): exit 3.
+struct RefusedError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 }  // namespace xsguard

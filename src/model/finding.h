@@ -42,6 +42,7 @@ enum ExitCode : int {
   kExitClean = 0,       // nothing above info
   kExitWarnings = 1,    // warnings, no inhibitor
   kExitInhibitor = 2,   // at least one inhibitor
+  kExitRefused = 3,     // fix/restore: refused to change the disk (reason printed)
   kExitUsage = 64,      // bad command line
   kExitNoInput = 66,    // input missing or unreadable
   kExitInternal = 70,   // bug or unexpected system failure

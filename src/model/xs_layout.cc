@@ -64,6 +64,18 @@ std::optional<UtilityPartition> find_utility_partition(const DiskLayout& disk) {
   return std::nullopt;
 }
 
+int count_vendor_partitions(const DiskLayout& disk) {
+  int n = 0;
+  for (const auto& p : disk.partitions) {
+    bool vendor = false;
+    if (disk.label == LabelKind::msdos)
+      for (const auto& v : kVendorTypes) vendor |= p.mbr_type == v.type;
+    if (disk.label == LabelKind::gpt) vendor = p.gpt_type == kGptEsp && p.gpt_name == "DELLUTILITY";
+    n += vendor;
+  }
+  return n;
+}
+
 std::optional<XsInstall> find_xs_install(const DiskLayout& disk) {
   const Partition* root = nullptr;
   for (const auto& p : disk.partitions)

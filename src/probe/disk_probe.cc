@@ -25,8 +25,8 @@ std::string read_sysfs(const std::string& path) {
 }
 
 void fill_block_identity(const FileSource& src, DiskLayout& l) {
-  std::string dev = "/sys/dev/block/" + std::to_string(src.major()) + ":" +
-                    std::to_string(src.minor());
+  std::string dev = "/sys/dev/block/" + std::to_string(src.dev_major()) + ":" +
+                    std::to_string(src.dev_minor());
   int logical = 0;
   unsigned physical = 0;
   if (ioctl(src.fd(), BLKSSZGET, &logical) == 0 && logical >= 512) l.logical_sector = logical;

@@ -18,8 +18,8 @@ class FileSource : public ByteSource {
   bool read(uint64_t offset, void* buf, size_t len) const override;
   bool is_block_device() const { return block_; }
   int fd() const { return fd_; }
-  unsigned major() const { return major_; }
-  unsigned minor() const { return minor_; }
+  unsigned dev_major() const { return major_; }
+  unsigned dev_minor() const { return minor_; }
 
  private:
   int fd_ = -1;

@@ -1,0 +1,19 @@
+// What must be true of a disk before xsguard writes to it, as the system sees it.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "model/disk_layout.h"
+#include "probe/file_source.h"
+
+namespace xsguard {
+
+// Mounts, swaps, holders (dm, md) and loop devices that use the disk or its
+// partitions, one line each; empty when nothing does.
+std::vector<std::string> disk_users(const FileSource& disk, const std::string& path);
+
+// A directory on a writable filesystem that does not live on the given disk, with
+// room for bytes_needed; "" when none (the caller falls back to /tmp and says so).
+std::string backup_dir_on_other_disk(const FileSource& disk, uint64_t bytes_needed);
+
+}  // namespace xsguard
