@@ -84,8 +84,10 @@ if command -v strace >/dev/null && strace -f -qq -o /dev/null true 2>/dev/null; 
   for call in pwrite64 fsync; do
     for n in 1 2 3 4; do
       cp --sparse=always "$IMG" "$TMP/crash.img"; rm -rf "$TMP/cb"; mkdir "$TMP/cb"
-      ( strace -f -qq -o /dev/null -e trace=$call -e inject=$call:signal=KILL:when=$n \
-        "$XSGUARD" fix utility-partition --disk "$TMP/crash.img" --core-sectors 63 --apply --yes --backup-dir "$TMP/cb" ) >/dev/null 2>&1
+      # sh -c keeps the shell's "Killed" notice out of the test output.
+      sh -c 'strace -f -qq -o /dev/null -e trace=$1 -e inject=$1:signal=KILL:when=$2 "$3" fix \
+        utility-partition --disk "$4" --core-sectors 63 --apply --yes --backup-dir "$5"' \
+        - "$call" "$n" "$XSGUARD" "$TMP/crash.img" "$TMP/cb" >/dev/null 2>&1
       b=$(ls "$TMP"/cb/*.xsgbak 2>/dev/null | head -1)
       if [ -n "$b" ]; then "$XSGUARD" restore "$b" --disk "$TMP/crash.img" --apply --yes >/dev/null 2>&1; fi
       expect "killed at $call #$n, then restored: original sha256" test "$(sha "$TMP/crash.img")" = "$ORIG"
