@@ -69,15 +69,17 @@ void PatchedSource::patch(uint64_t offset, std::vector<uint8_t> bytes) {
 }
 
 bool CachedSource::read(uint64_t offset, void* buf, size_t len) const {
-  if (offset % 512 != 0 || len > 512) return base_.read(offset, buf, len);
-  auto it = units_.find(offset);
+  const uint64_t unit = offset / 512 * 512;
+  if (len > 512 || offset - unit + len > 512) return base_.read(offset, buf, len);
+  auto it = units_.find(unit);
   if (it == units_.end()) {
-    std::vector<uint8_t> unit(512);
-    if (!base_.read(offset, unit.data(), 512)) unit.clear();
-    it = units_.emplace(offset, std::move(unit)).first;
+    if (units_.size() >= kMaxUnits) return base_.read(offset, buf, len);
+    std::vector<uint8_t> bytes(512);
+    if (!base_.read(unit, bytes.data(), 512)) bytes.clear();
+    it = units_.emplace(unit, std::move(bytes)).first;
   }
   if (it->second.empty()) return base_.read(offset, buf, len);  // a short tail may still read
-  std::memcpy(buf, it->second.data(), len);
+  std::memcpy(buf, it->second.data() + (offset - unit), len);
   return true;
 }
 

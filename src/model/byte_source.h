@@ -52,8 +52,8 @@ class PatchedSource : public ByteSource {
   std::map<uint64_t, std::vector<uint8_t>> patches_;
 };
 
-// Memoises reads of whole 512-byte units: GRUB's rules re-read the same few sectors
-// once per candidate core size.
+// Memoises reads that fall inside one 512-byte unit: GRUB's rules re-read the same few
+// sectors once per candidate core size. Bounded: past kMaxUnits it reads through.
 class CachedSource : public ByteSource {
  public:
   explicit CachedSource(const ByteSource& base) : base_(base) {}
@@ -61,6 +61,7 @@ class CachedSource : public ByteSource {
   bool read(uint64_t offset, void* buf, size_t len) const override;
 
  private:
+  static constexpr size_t kMaxUnits = 8192;  // 4 MiB
   const ByteSource& base_;
   mutable std::map<uint64_t, std::vector<uint8_t>> units_;  // empty vector = unreadable
 };

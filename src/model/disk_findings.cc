@@ -71,6 +71,17 @@ Finding grub_finding(const Context& c) {
                 "run grub-install, so the post-MBR gap does not matter. Verdict shown for BIOS.";
     return f;
   }
+  if (v.verdict == EmbedVerdictKind::fits && !o.warnings.empty() && table_is_final(c)) {
+    f.severity = Severity::low;
+    f.title = fmt::format("GRUB's core.img fits on {}, with warnings", c.l.path);
+    f.summary = "grub-install will succeed but print: " + o.warnings.front();
+    f.evidence["grub_warnings"] = o.warnings;
+    if (!o.skipped_sectors.empty())
+      f.remediation.push_back(Remediation::hint(
+          "Another program keeps data in the post-MBR gap; GRUB works around it. Find out "
+          "which before the gap is needed for a larger core.img."));
+    return f;
+  }
   if (v.verdict == EmbedVerdictKind::fits) {
     f.severity = Severity::info;
     f.title = fmt::format("GRUB's core.img fits on {}", c.l.path);

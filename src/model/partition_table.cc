@@ -173,6 +173,19 @@ void read_gpt(const ByteSource& disk, DiskLayout& l) {
     return;
   }
   l.label = LabelKind::gpt;
+  const uint64_t array_sectors = (uint64_t(h.entry_count) * h.entry_size + lss - 1) / lss;
+  if (h.my_lba == 1 && h.entries_lba + array_sectors > h.first_usable)
+    problem(l, "gpt_array_overlaps",
+            "the entry array (LBA " + std::to_string(h.entries_lba) + "-" +
+                std::to_string(h.entries_lba + array_sectors - 1) +
+                ") runs into the usable area starting at LBA " + std::to_string(h.first_usable));
+  if (primary_err.empty() && backup_err.empty() &&
+      (primary.entry_count != backup.entry_count || primary.first_usable != backup.first_usable ||
+       primary.last_usable != backup.last_usable))
+    problem(l, "gpt_headers_disagree",
+            "the primary and backup GPT headers describe different tables (" +
+                std::to_string(primary.entry_count) + " vs " + std::to_string(backup.entry_count) +
+                " entries)");
   static const uint8_t kEmpty[16] = {};
   for (uint32_t i = 0; i < h.entry_count; ++i) {
     const uint8_t* e = entries.data() + size_t(i) * h.entry_size;
@@ -253,7 +266,8 @@ void read_msdos(const ByteSource& disk, const uint8_t* mbr, DiskLayout& l) {
       p.sectors = le32(logical + 12);
       l.partitions.push_back(std::move(p));
     }
-    if (!is_extended_type(link[4]) || le32(link + 8) == 0) return;
+    // GRUB and the kernel follow any extended-type link, even one back to the start.
+    if (!is_extended_type(link[4])) return;
     ebr = extended_start + le32(link + 8);
   }
 }

@@ -49,6 +49,12 @@ void probe_filesystems(const FileSource& src, DiskLayout& l) {
       blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_LABEL |
                                                 BLKID_SUBLKS_UUID);
       blkid_probe_enable_partitions(pr, 0);
+      // Only what xsguard reports on: skipping the rest (zfs reads 1 MiB per partition)
+      // keeps a many-disk check cheap.
+      static const char* kTypes[] = {"ext2", "ext3", "ext4", "jbd", "xfs", "btrfs", "vfat",
+                                     "swap", "LVM2_member", "linux_raid_member", "ntfs",
+                                     "iso9660", nullptr};
+      blkid_probe_filter_superblocks_type(pr, BLKID_FLTR_ONLYIN, const_cast<char**>(kTypes));
       if (blkid_do_safeprobe(pr) == 0) {
         const char* v = nullptr;
         if (blkid_probe_lookup_value(pr, "TYPE", &v, nullptr) == 0) p.fs_type = v;
