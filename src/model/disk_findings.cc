@@ -117,15 +117,12 @@ Finding grub_finding(const Context& c) {
       c.f.embed_without_utility->verdict == EmbedVerdictKind::fits) {
     f.resources.push_back(c.part(c.utility->partition->number));
     f.remediation.push_back(Remediation::hint(fmt::format(
-        "Removing the {} utility partition {} frees the gap: GRUB then fits. Back up the "
-        "first MiB of the disk, then delete the partition before upgrading.",
+        "Removing the {} utility partition {} frees the gap: GRUB then fits. xsguard shows "
+        "the plan first, writes a verified backup, and `xsguard restore` undoes it.",
         c.utility->vendor, c.part(c.utility->partition->number))));
     f.remediation.push_back(Remediation::command(
-        "Save the first MiB (partition table and gap) to another disk or host",
-        {"dd", "if=" + c.l.path, "of=/root/first-mib.bin", "bs=1M", "count=1"}));
-    f.remediation.push_back(Remediation::command(
-        "Delete the utility partition's table entry",
-        {"sfdisk", "--delete", c.l.path, std::to_string(c.utility->partition->number)}));
+        "Plan the removal (dry run), then repeat with --apply",
+        {"xsguard", "fix", "utility-partition", "--disk", c.l.path}));
   } else if (o.reason == EmbedReason::no_bios_boot_partition ||
              o.reason == EmbedReason::bios_boot_too_small) {
     f.remediation.push_back(Remediation::hint(
@@ -185,7 +182,7 @@ std::optional<Finding> utility_finding(const Context& c) {
   if (removal_helps)
     f.remediation.push_back(Remediation::hint(
         "Vendor utility partitions hold diagnostics only; the field fix is to delete it "
-        "before the upgrade (see grub.embed for the commands)."));
+        "before the upgrade: `xsguard fix utility-partition --disk " + c.l.path + "`."));
   return f;
 }
 

@@ -96,11 +96,11 @@ TEST_CASE("Dell 0xDE at 63 with a 63-sector core: inhibitor, and removal fixes i
   CHECK(g->inhibitor);
   CHECK(g->evidence["reason"] == "core_too_large");
   CHECK(g->evidence["gap_sectors"] == 62);
-  bool has_delete = false;
+  bool offers_fix = false;
   for (const auto& r : g->remediation)
-    if (r.kind == Remediation::Kind::command && r.argv.size() == 4 && r.argv[1] == "--delete")
-      has_delete = r.argv[3] == "1";
-  CHECK(has_delete);
+    if (r.kind == Remediation::Kind::command && r.argv.size() == 5 && r.argv[1] == "fix")
+      offers_fix = r.argv[2] == "utility-partition" && r.argv[4] == "/dev/sda";
+  CHECK(offers_fix);
   const Finding* u = find(fs, "disk.utility_partition");
   REQUIRE(u);
   CHECK(u->severity == Severity::high);

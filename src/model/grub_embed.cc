@@ -5,6 +5,7 @@
 // test (tests/oracle) holds this file to GRUB's actual behaviour.
 #include "model/grub_embed.h"
 
+#include <algorithm>
 #include <cstring>
 #include <optional>
 #include <stdexcept>
@@ -56,8 +57,9 @@ namespace {
 // (0x78000 - GRUB_KERNEL_I386_PC_LINK_ADDR) / 512: what the real-mode loader can reach.
 constexpr uint32_t kMaxEmbedSectors = (0x78000 - 0x9000) / 512;
 constexpr uint64_t kMinRecommendedGap = 1900;  // GRUB_MIN_RECOMMENDED_MBR_GAP
-// GRUB walks every entry a GPT header claims. Past this many the simulation stops
-// and calls the map bad rather than spin for hours as GRUB would.
+// GRUB walks every entry a GPT header claims (up to 2^32 - 1) until a read fails.
+// Past this many entries walked the simulation stops and calls the map bad rather
+// than spin for hours as GRUB would.
 constexpr uint64_t kMaxGptEntriesWalked = 1u << 20;
 
 constexpr uint8_t kTypeGptProtective = 0xEE;
@@ -81,7 +83,8 @@ const Signature kSignatures[] = {
     {"Acer registration utility (?)", "GREGRegDone.Tag\x00", 16, false},
 };
 
-// GRUB's grub_error messages as grub_util_warn prints them: it appends a '.'.
+// A message as grub_util_warn and grub_util_error print it: they append a '.', even
+// to a message that already ends in one.
 std::string grub_line(const std::string& message) { return message + "."; }
 
 // grub_disk_read semantics: 512-byte sectors, offset normalised into the sector,
@@ -94,6 +97,8 @@ class GrubDisk {
     while ((512u << shift_) < logical_sector_size && shift_ < 7) ++shift_;
   }
   unsigned shift() const { return shift_; }
+  uint64_t total_sectors() const { return total_; }
+  const std::string& name() const { return name_; }
 
   // Returns the error message, or nothing on success.
   std::optional<std::string> read(uint64_t sector, uint64_t offset, void* buf, size_t len) const {
@@ -196,9 +201,9 @@ std::optional<std::string> gpt_iterate(const GrubDisk& d, Visit visit) {
   uint64_t last_offset = 0;
   // With a zero entry size GRUB reads the same entry maxpart times: once is enough.
   uint64_t walk = entry_size == 0 ? std::min<uint64_t>(maxpart, 1) : maxpart;
-  if (walk > kMaxGptEntriesWalked)
-    return "GPT header claims " + std::to_string(maxpart) + " partition entries";
   for (uint64_t i = 0; i < walk; ++i) {
+    if (i == kMaxGptEntriesWalked)
+      return "GPT header claims " + std::to_string(maxpart) + " partition entries";
     uint8_t entry[128];
     if (auto err = d.read(entries, last_offset, entry, sizeof entry)) return err;
     if (std::memcmp(entry, kEmpty, 16) != 0) {
@@ -280,14 +285,14 @@ EmbedOutcome embed_msdos(const GrubDisk& d, uint32_t core, uint32_t max_sectors,
         }
       if (!hit) continue;
       std::string n = std::to_string(sectors[i]);
-      o.warnings.push_back(
+      o.warnings.push_back(grub_line(
           hit->raid ? "Sector " + n + " is already in use by raid controller `" + hit->name +
                           "'; avoiding it.  Please ask the manufacturer not to store data in "
-                          "MBR gap."
+                          "MBR gap"
                     : "Sector " + n + " is already in use by the program `" + hit->name +
                           "'; avoiding it.  This software may cause boot or other problems in "
                           "future.  Please ask its authors not to store data in the boot "
-                          "track.");
+                          "track"));
       o.skipped_sectors.push_back(sectors[i]);
       --avail;
       if (avail < nsectors) nsectors = avail;
@@ -308,8 +313,8 @@ EmbedOutcome embed_msdos(const GrubDisk& d, uint32_t core, uint32_t max_sectors,
   }
 
   if (end < kMinRecommendedGap && options.warn_short_gap)
-    o.warnings.push_back(
-        "You have a short MBR gap and use advanced config. Please increase post-MBR gap.");
+    o.warnings.push_back(grub_line(
+        "You have a short MBR gap and use advanced config. Please increase post-MBR gap."));
   if (end <= 1)
     return fail(o, EmbedReason::no_post_mbr_gap,
                 "this msdos-style partition label has no post-MBR gap; embedding won't be "
@@ -339,7 +344,8 @@ EmbedOutcome embed_gpt(const GrubDisk& d, uint32_t core, uint32_t max_sectors) {
                 "this GPT partition label contains no BIOS Boot Partition; embedding won't be "
                 "possible");
   if (len < kMinRecommendedGap)
-    o.warnings.push_back("Your BIOS Boot Partition is under 1 MiB, please increase its size.");
+    o.warnings.push_back(
+        grub_line("Your BIOS Boot Partition is under 1 MiB, please increase its size."));
   if (len < core)
     return fail(o, EmbedReason::bios_boot_too_small,
                 "your BIOS Boot Partition is too small; embedding won't be possible");
@@ -354,23 +360,38 @@ EmbedOutcome embed_gpt(const GrubDisk& d, uint32_t core, uint32_t max_sectors) {
   return o;
 }
 
+// setup.c writes core.img sector by sector without checking each write, then
+// writes boot.img; grub_disk_write returns the error still pending from a failed
+// core.img write, so the install fails only at that point, with the read/write
+// error. Embedding sectors past the end of the disk (a BIOS Boot Partition or a
+// first partition beyond it) end that way.
+EmbedOutcome check_writable(EmbedOutcome o, const GrubDisk& d) {
+  if (!o.fits) return o;
+  for (uint64_t sector : o.embed_sectors)
+    if (sector >= d.total_sectors())
+      return fail(std::move(o), EmbedReason::bad_partition_map,
+                  "attempt to read or write outside of disk `" + d.name() + "'");
+  return o;
+}
+
 }  // namespace
 
 EmbedOutcome simulate_grub_embed(const ByteSource& disk, uint32_t logical_sector_size,
                                  uint32_t core_sectors, const EmbedOptions& options) {
   GrubDisk d(disk, logical_sector_size, options.disk_name);
-  uint32_t max_sectors = options.rs_codes ? 2 * core_sectors : core_sectors;
-  if (max_sectors > kMaxEmbedSectors) max_sectors = kMaxEmbedSectors;
+  uint64_t wanted = options.rs_codes ? 2 * uint64_t(core_sectors) : core_sectors;
+  uint32_t max_sectors = uint32_t(std::min<uint64_t>(wanted, kMaxEmbedSectors));
 
   // setup.c's identify_partmap: the first map that reports a partition wins. msdos
   // refuses a protective MBR and GPT requires one, so at most one of them reports.
-  if (msdos_reports_partitions(d)) return embed_msdos(d, core_sectors, max_sectors, options);
+  if (msdos_reports_partitions(d))
+    return check_writable(embed_msdos(d, core_sectors, max_sectors, options), d);
   bool gpt_reports = false;
   gpt_iterate(d, [&](const GptEntryRef&) {
     gpt_reports = true;
     return true;
   });
-  if (gpt_reports) return embed_gpt(d, core_sectors, max_sectors);
+  if (gpt_reports) return check_writable(embed_gpt(d, core_sectors, max_sectors), d);
 
   EmbedOutcome o;
   return fail(o, EmbedReason::no_partition_map,
