@@ -17,7 +17,7 @@ ORACLE_OBJ := $(BUILD)/obj/tests/oracle/grub_oracle_test.o
 
 # Link order matters for the static archives: libblkid/libuuid after libparted,
 # the device-mapper stand-in after libparted (Debian ships no libdevmapper.a).
-SYSLIBS  := -lparted -lblkid -lnettle -luuid -lncursesw -ltinfo -larchive -lacl -llzma -lzstd -llz4 -lbz2 -lz
+SYSLIBS  := -lpugixml -lparted -lblkid -lnettle -luuid -lncursesw -ltinfo -larchive -lacl -llzma -lzstd -llz4 -lbz2 -lz
 # C shims for libparted (src/probe/*.c); the dm stand-in only in the static link.
 ifeq ($(SAN),)
   STATIC_OBJ := $(BUILD)/obj/src/probe/parted_env.o $(BUILD)/obj/src/probe/dm_stub.o
