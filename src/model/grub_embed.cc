@@ -362,9 +362,9 @@ EmbedOutcome embed_gpt(const GrubDisk& d, uint32_t core, uint32_t max_sectors) {
 
 // setup.c writes core.img sector by sector without checking each write, then
 // writes boot.img; grub_disk_write returns the error still pending from a failed
-// core.img write, so the install fails only at that point, with the read/write
-// error. Embedding sectors past the end of the disk (a BIOS Boot Partition or a
-// first partition beyond it) end that way.
+// core.img write, so the install fails only then, with the read/write error, and
+// leaves boot.img and a truncated core.img on the disk. Embedding sectors past the
+// end of the disk (a BIOS Boot Partition or a first partition beyond it) end so.
 EmbedOutcome check_writable(EmbedOutcome o, const GrubDisk& d) {
   if (!o.fits) return o;
   for (uint64_t sector : o.embed_sectors)
