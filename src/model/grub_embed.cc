@@ -229,31 +229,50 @@ EmbedOutcome fail(EmbedOutcome o, EmbedReason reason, const std::string& message
   return o;
 }
 
-EmbedOutcome embed_msdos(const GrubDisk& d, uint32_t core, uint32_t max_sectors,
-                         const EmbedOptions& options) {
-  EmbedOutcome o;
-  o.partmap = "msdos";
-  o.area_start = 1;
+// What GRUB learns from the partition map before the core size matters: the map,
+// and where the embedding area is, or why the map is unusable. Computed once per disk.
+struct EmbedArea {
+  std::string partmap;               // "msdos", "gpt" or "" (none recognised)
+  std::optional<std::string> error;  // the walk failed with this GRUB error
+  uint64_t msdos_end = 0;            // msdos: lowest start of any non-empty entry
+  std::optional<GptEntryRef> boot;   // gpt: the first BIOS Boot Partition in table order
+};
+
+// The table walk of pc_partition_map_embed, up to the point where the core size is used.
+void walk_msdos(const GrubDisk& d, EmbedArea& a) {
+  a.partmap = "msdos";
   uint64_t end = ~uint64_t(0), offset = 0, ext_offset = 0, lastaddr = 1;
   int labeln = 0;
   for (;;) {
     uint8_t sector[512];
-    if (auto err = d.read(offset, 0, sector, 512))
-      return fail(o, EmbedReason::bad_partition_map, *err);
-    if (labeln && lastaddr == offset)
-      return fail(o, EmbedReason::bad_partition_map, "loop detected");
+    if (auto err = d.read(offset, 0, sector, 512)) {
+      a.error = *err;
+      return;
+    }
+    if (labeln && lastaddr == offset) {
+      a.error = "loop detected";
+      return;
+    }
     ++labeln;
     if ((labeln & (labeln - 1)) == 0) lastaddr = offset;
     Mbr mbr = parse_mbr(sector);
-    if (mbr.signature != 0xAA55) return fail(o, EmbedReason::bad_partition_map, "no signature");
+    if (mbr.signature != 0xAA55) {
+      a.error = "no signature";
+      return;
+    }
     for (const auto& e : mbr.entries)
-      if (e.flag & 0x7f) return fail(o, EmbedReason::bad_partition_map, "bad boot flag");
+      if (e.flag & 0x7f) {
+        a.error = "bad boot flag";
+        return;
+      }
     for (int i = 0; i < 4; ++i) {
       const auto& e = mbr.entries[i];
       uint64_t at = offset + (uint64_t(e.start) << d.shift());
       if (e.type != 0 && end > at) end = at;
-      if (e.type == kTypeGptProtective && i == 0)
-        return fail(o, EmbedReason::bad_partition_map, "dummy mbr");
+      if (e.type == kTypeGptProtective && i == 0) {
+        a.error = "dummy mbr";
+        return;
+      }
     }
     int i = 0;
     for (; i < 4; ++i) {
@@ -265,6 +284,16 @@ EmbedOutcome embed_msdos(const GrubDisk& d, uint32_t core, uint32_t max_sectors,
     }
     if (i == 4) break;
   }
+  a.msdos_end = end;
+}
+
+EmbedOutcome embed_msdos(const GrubDisk& d, const EmbedArea& a, uint32_t core,
+                         uint32_t max_sectors, const EmbedOptions& options) {
+  EmbedOutcome o;
+  o.partmap = "msdos";
+  o.area_start = 1;
+  if (a.error) return fail(o, EmbedReason::bad_partition_map, *a.error);
+  const uint64_t end = a.msdos_end;
   o.gap_sectors = end - 1;
 
   if (end >= uint64_t(core) + 1) {
@@ -326,16 +355,20 @@ EmbedOutcome embed_msdos(const GrubDisk& d, uint32_t core, uint32_t max_sectors,
               "your embedding area is unusually small.  core.img won't fit in it.");
 }
 
-EmbedOutcome embed_gpt(const GrubDisk& d, uint32_t core, uint32_t max_sectors) {
-  EmbedOutcome o;
-  o.partmap = "gpt";
-  std::optional<GptEntryRef> boot;
-  auto err = gpt_iterate(d, [&](const GptEntryRef& e) {
+void walk_gpt(const GrubDisk& d, EmbedArea& a) {
+  a.partmap = "gpt";
+  a.error = gpt_iterate(d, [&](const GptEntryRef& e) {
     if (!e.bios_boot) return false;
-    boot = e;
+    a.boot = e;
     return true;
   });
-  if (err) return fail(o, EmbedReason::bad_partition_map, *err);
+}
+
+EmbedOutcome embed_gpt(const EmbedArea& a, uint32_t core, uint32_t max_sectors) {
+  EmbedOutcome o;
+  o.partmap = "gpt";
+  if (a.error) return fail(o, EmbedReason::bad_partition_map, *a.error);
+  const auto& boot = a.boot;
   uint64_t len = boot ? boot->len : 0;
   o.gap_sectors = len;
   o.area_start = boot ? boot->start : 0;
@@ -374,29 +407,42 @@ EmbedOutcome check_writable(EmbedOutcome o, const GrubDisk& d) {
   return o;
 }
 
-}  // namespace
-
-EmbedOutcome simulate_grub_embed(const ByteSource& disk, uint32_t logical_sector_size,
-                                 uint32_t core_sectors, const EmbedOptions& options) {
-  GrubDisk d(disk, logical_sector_size, options.disk_name);
-  uint64_t wanted = options.rs_codes ? 2 * uint64_t(core_sectors) : core_sectors;
-  uint32_t max_sectors = uint32_t(std::min<uint64_t>(wanted, kMaxEmbedSectors));
-
-  // setup.c's identify_partmap: the first map that reports a partition wins. msdos
-  // refuses a protective MBR and GPT requires one, so at most one of them reports.
-  if (msdos_reports_partitions(d))
-    return check_writable(embed_msdos(d, core_sectors, max_sectors, options), d);
+// setup.c's identify_partmap: the first map that reports a partition wins. msdos
+// refuses a protective MBR and GPT requires one, so at most one of them reports.
+EmbedArea locate_embed_area(const GrubDisk& d) {
+  EmbedArea a;
+  if (msdos_reports_partitions(d)) {
+    walk_msdos(d, a);
+    return a;
+  }
   bool gpt_reports = false;
   gpt_iterate(d, [&](const GptEntryRef&) {
     gpt_reports = true;
     return true;
   });
-  if (gpt_reports) return check_writable(embed_gpt(d, core_sectors, max_sectors), d);
+  if (gpt_reports) walk_gpt(d, a);
+  return a;
+}
 
+EmbedOutcome place_core(const GrubDisk& d, const EmbedArea& a, uint32_t core_sectors,
+                        const EmbedOptions& options) {
+  uint64_t wanted = options.rs_codes ? 2 * uint64_t(core_sectors) : core_sectors;
+  uint32_t max_sectors = uint32_t(std::min<uint64_t>(wanted, kMaxEmbedSectors));
+  if (a.partmap == "msdos")
+    return check_writable(embed_msdos(d, a, core_sectors, max_sectors, options), d);
+  if (a.partmap == "gpt") return check_writable(embed_gpt(a, core_sectors, max_sectors), d);
   EmbedOutcome o;
   return fail(o, EmbedReason::no_partition_map,
               "unable to identify a filesystem in " + options.disk_name +
                   "; safety check can't be performed");
+}
+
+}  // namespace
+
+EmbedOutcome simulate_grub_embed(const ByteSource& disk, uint32_t logical_sector_size,
+                                 uint32_t core_sectors, const EmbedOptions& options) {
+  GrubDisk d(disk, logical_sector_size, options.disk_name);
+  return place_core(d, locate_embed_area(d), core_sectors, options);
 }
 
 EmbedVerdict judge_grub_embed(const ByteSource& disk, uint32_t logical_sector_size,
@@ -404,11 +450,13 @@ EmbedVerdict judge_grub_embed(const ByteSource& disk, uint32_t logical_sector_si
   if (core.low == 0 || core.low > core.high)
     throw std::invalid_argument("core size range must satisfy 1 <= low <= high");
   CachedSource cached(disk);
+  GrubDisk d(cached, logical_sector_size, options.disk_name);
+  const EmbedArea area = locate_embed_area(d);
   EmbedVerdict v;
   v.core = core;
   std::optional<EmbedOutcome> first_failure, last_fit;
   for (uint32_t c = core.low; c <= core.high && c >= core.low; ++c) {
-    EmbedOutcome o = simulate_grub_embed(cached, logical_sector_size, c, options);
+    EmbedOutcome o = place_core(d, area, c, options);
     if (o.fits) {
       v.largest_fitting_core = c;
       last_fit = std::move(o);
