@@ -35,10 +35,6 @@ struct UtilityPartition {
 std::optional<UtilityPartition> find_utility_partition(const DiskLayout& disk);
 std::optional<XsInstall> find_xs_install(const DiskLayout& disk);
 
-}  // namespace xsguard
-
-namespace xsguard {
-
 // Partitions that look like vendor utility partitions (by type or by name), wherever
 // they are on the disk: a fix that removes one refuses when there are several.
 int count_vendor_partitions(const DiskLayout& disk);
