@@ -15,5 +15,6 @@ struct Subcommand {
 Subcommand add_check_command(CLI::App& root);
 Subcommand add_fix_command(CLI::App& root);
 Subcommand add_restore_command(CLI::App& root);
+Subcommand add_watch_command(CLI::App& root);
 
 }  // namespace xsguard
