@@ -61,6 +61,8 @@ demo: deps
 	@sh images/build.sh $(BUILD)/images >/dev/null
 	@echo '$$ xsguard check --disk $(BUILD)/images/dell-xs65.img'
 	@$(BUILD)/xsguard check --disk $(BUILD)/images/dell-xs65.img; echo "(exit code $$?)"
+	@echo; echo '$$ xsguard watch --once tests/data/logs/bootloader-grub-embed.log'
+	@$(BUILD)/xsguard watch --once tests/data/logs/bootloader-grub-embed.log; echo "(exit code $$?)"
 
 test: deps
 	@$(MAKE) --no-print-directory $(BUILD)/xsguard $(BUILD)/unit_tests $(BUILD)/grub_oracle_test
