@@ -70,6 +70,18 @@ truncate -s 3G "$TMP/other.img"
 expect_rc "restore onto a disk of another size is refused (3)" 3 "$XSGUARD" restore "$BACKUP" --disk "$TMP/other.img" --apply --yes
 expect "refusal is one line" test "$(wc -l <"$TMP/err")" -eq 1
 
+# The same fix on a block device: size by ioctl, exclusive open, the kernel told.
+if LOOP=$(losetup -f --show "$IMG" 2>/dev/null); then
+  rm -rf "$TMP/bd"; mkdir "$TMP/bd"
+  expect_rc "block device: apply exits 0" 0 "$XSGUARD" fix utility-partition --disk "$LOOP" --core-sectors 63 --apply --yes --backup-dir "$TMP/bd"
+  expect "block device: the Dell partition is gone" bash -c "! sfdisk -d '$IMG' | grep -q 'type=de'"
+  expect_rc "block device: restore exits 0" 0 "$XSGUARD" restore "$(ls "$TMP"/bd/*.xsgbak)" --disk "$LOOP" --apply --yes
+  losetup -d "$LOOP"
+  expect "block device: original sha256 again" test "$(sha "$IMG")" = "$ORIG"
+else
+  echo "SKIP block device fix: no loop devices here"
+fi
+
 # An image attached to a loop device is in use.
 if LOOP=$(losetup -f --show "$IMG" 2>/dev/null); then
   expect_rc "a loop-attached image is refused (3)" 3 "$XSGUARD" fix utility-partition --disk "$IMG" --core-sectors 63 --apply --yes --backup-dir "$TMP/bk"
