@@ -16,5 +16,6 @@ Subcommand add_check_command(CLI::App& root);
 Subcommand add_fix_command(CLI::App& root);
 Subcommand add_restore_command(CLI::App& root);
 Subcommand add_watch_command(CLI::App& root);
+Subcommand add_pool_command(CLI::App& root);
 
 }  // namespace xsguard
