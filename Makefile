@@ -78,13 +78,21 @@ asan: deps
 	@PARTED_GPT_APPLE=0 $(MAKE) --no-print-directory BUILD=build/asan OPT=-O1 SAN='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' test
 
 FUZZ_SRC := src/model/partition_table.cc src/model/grub_embed.cc src/model/byte_source.cc
-fuzz: $(BUILD)/fuzz_partition_table
-	@mkdir -p $(BUILD)/fuzz-corpus
+FUZZ_FLAGS := -std=c++17 -g -O1 -Isrc -fsanitize=fuzzer,address,undefined
+# Each fuzzer runs FUZZ_SECONDS (default 60): the partition-table reader with GRUB's
+# rules, and the xapi database value decoder.
+fuzz: $(BUILD)/fuzz_partition_table $(BUILD)/fuzz_xapi_value
+	@mkdir -p $(BUILD)/fuzz-corpus $(BUILD)/fuzz-xapi-corpus
 	$(BUILD)/fuzz_partition_table -max_total_time=$${FUZZ_SECONDS:-60} -max_len=65536 $(BUILD)/fuzz-corpus tests/fuzz/seeds
+	$(BUILD)/fuzz_xapi_value -max_total_time=$${FUZZ_SECONDS:-60} -max_len=65536 $(BUILD)/fuzz-xapi-corpus
 
 $(BUILD)/fuzz_partition_table: tests/fuzz/partition_table_fuzz.cc $(FUZZ_SRC) $(wildcard src/model/*.h)
 	@mkdir -p $(dir $@)
-	clang++ -std=c++17 -g -O1 -Isrc -fsanitize=fuzzer,address,undefined -o $@ tests/fuzz/partition_table_fuzz.cc $(FUZZ_SRC)
+	clang++ $(FUZZ_FLAGS) -o $@ tests/fuzz/partition_table_fuzz.cc $(FUZZ_SRC)
+
+$(BUILD)/fuzz_xapi_value: tests/fuzz/xapi_value_fuzz.cc $(wildcard src/xapi/*.cc src/xapi/*.h)
+	@mkdir -p $(dir $@)
+	clang++ $(FUZZ_FLAGS) -o $@ tests/fuzz/xapi_value_fuzz.cc $(filter-out %_test.cc,$(wildcard src/xapi/*.cc)) -lz
 
 bench: $(BUILD)/xsguard
 	@BUILD=$(BUILD) bash bench/run.sh
