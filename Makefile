@@ -27,7 +27,7 @@ else
   LINKMODE   := -Wl,--gc-sections
 endif
 
-.PHONY: all deps demo test unit asan fuzz bench images clean
+.PHONY: all deps demo test unit asan fuzz bench images e2e clean
 all: $(BUILD)/xsguard
 
 $(BUILD)/xsguard: $(MAIN_OBJ) $(LIB_OBJ) $(STATIC_OBJ)
@@ -51,6 +51,14 @@ $(BUILD)/obj/%.o: %.c
 
 deps:
 	@sh tools/install-deps
+
+# The hook files inject puts into install.img are compiled into the binary.
+src/inject/hook_files.cc: src/inject/gen_hook_files.sh $(shell find initramfs/lib initramfs/answerfile initramfs/systemd -type f 2>/dev/null)
+	sh src/inject/gen_hook_files.sh > $@.tmp && mv $@.tmp $@
+
+# Boots an injected stand-in installer under QEMU (also part of `make test`).
+e2e: $(BUILD)/xsguard
+	@BUILD=$(BUILD) bash tests/e2e/run.sh
 
 images: $(BUILD)/xsguard
 	@sh images/build.sh $(BUILD)/images
