@@ -4,13 +4,13 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <ctime>
 #include <cstring>
 #include <iostream>
 #include <stdexcept>
 
 #include "model/errors.h"
 #include "probe/disk_guard.h"
+#include "report/report.h"
 
 namespace xsguard {
 
@@ -86,13 +86,6 @@ std::string choose_backup_dir(const std::string& given, const FileSource& disk,
   return "/tmp";
 }
 
-std::string utc_timestamp_compact() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
-  return buf;
-}
+std::string utc_timestamp_compact() { return utc_now("%Y%m%dT%H%M%SZ"); }
 
 }  // namespace xsguard

@@ -8,12 +8,12 @@
 
 namespace xsguard {
 
-static std::string utc_now() {
+std::string utc_now(const char* strftime_format) {
   std::time_t t = std::time(nullptr);
   std::tm tm{};
   gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, strftime_format, &tm);
   return buf;
 }
 
@@ -22,7 +22,7 @@ Report new_report(std::string command) {
   r.command = std::move(command);
   char name[256] = {};
   if (gethostname(name, sizeof name - 1) == 0) r.host = name;
-  r.generated = utc_now();
+  r.generated = utc_now("%Y-%m-%dT%H:%M:%SZ");
   return r;
 }
 

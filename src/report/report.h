@@ -19,6 +19,9 @@ struct Report {
   nlohmann::ordered_json disks = nlohmann::ordered_json::array();  // check only
 };
 
+// The current UTC time in a strftime format.
+std::string utc_now(const char* strftime_format);
+
 // Fills host and generated from the running system.
 Report new_report(std::string command);
 
