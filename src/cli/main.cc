@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   commands.push_back(add_restore_command(root));
   commands.push_back(add_watch_command(root));
   commands.push_back(add_pool_command(root));
+  commands.push_back(add_blobs_command(root));
   commands.push_back(add_inject_command(root));
 
   try {

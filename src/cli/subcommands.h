@@ -17,6 +17,7 @@ Subcommand add_fix_command(CLI::App& root);
 Subcommand add_restore_command(CLI::App& root);
 Subcommand add_watch_command(CLI::App& root);
 Subcommand add_pool_command(CLI::App& root);
+Subcommand add_blobs_command(CLI::App& root);
 Subcommand add_inject_command(CLI::App& root);
 
 }  // namespace xsguard
