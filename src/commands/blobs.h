@@ -71,7 +71,7 @@ struct BlobsPruneOptions {
   std::optional<uint64_t> keep_newest;
   std::string backup;  // "" : ROOT/var/lib/xcp/xsguard-blobs-<UTC>.tar.gz
   bool apply = false;
-  int gzip_level = 1;
+  int gzip_level = 6;  // measured smaller and no slower than 1 on a 1M-entry tree
   int64_t now = 0;  // 0: the current time
 };
 

@@ -2,10 +2,12 @@
 
 #include <sys/stat.h>
 
+#include <ctime>
 #include <iostream>
 #include <map>
 #include <optional>
 
+#include "commands/blobs.h"
 #include "commands/core_choice.h"
 #include "model/disk_findings.h"
 #include "model/errors.h"
@@ -98,6 +100,14 @@ Report run_check(const CheckOptions& options) {
     facts.old_root = old_root ? &*old_root : nullptr;
     for (auto& f : assess_disk(facts)) report.findings.push_back(std::move(f));
     report.disks.push_back(disk_to_json(layout, facts.embed));
+  }
+  if (old_root) {
+    // The restore at 72% copies the old root's message store: say how long it will take.
+    try {
+      report.findings.push_back(blobs_finding(scan_blobs(old_root->dir, std::time(nullptr))));
+    } catch (const InputError&) {
+      // no message store under this root: nothing to predict
+    }
   }
   sort_findings(report.findings);
   return report;

@@ -56,3 +56,13 @@ expect "safe2upgrade: exit 2" test "$rc" -eq 2
 expect "safe2upgrade: local SR destroyed" grep -q '"id": "xs.local_sr_destroyed"' "$TMP/s2u.json"
 expect "safe2upgrade: names the SR partition" grep -q "\"$G#3\"" "$TMP/s2u.json"
 expect_rc "root that is not a directory is exit 66" 66 "$XSGUARD" check --disk "$G" --root "$TMP/old/var/preserve/safe2upgrade"
+
+# --root with a message store: check predicts the 72% restore (blobs.too_many).
+if command -v g++ >/dev/null; then
+  g++ -O2 -std=c++17 -o "$TMP/mkblobs" "$(dirname "$0")/../../tools/mkblobs.cc"
+  mkdir -p "$TMP/withblobs"
+  "$TMP/mkblobs" "$TMP/withblobs" --messages 500 >/dev/null
+  "$XSGUARD" check --disk "$G" --root "$TMP/withblobs" --core-sectors 53 --firmware bios --json >"$TMP/blobs.json"
+  expect "check --root reports blobs.too_many" grep -q '"id": "blobs.too_many"' "$TMP/blobs.json"
+  expect "no message store: no blobs finding" bash -c "! grep -q blobs.too_many '$TMP/s2u.json'"
+fi
