@@ -8,11 +8,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <ctime>
+#include <exception>
 #include <ostream>
+#include <thread>
 #include <unordered_map>
 
 #include "commands/disk_change.h"
@@ -205,37 +208,137 @@ std::vector<std::pair<std::string, uint64_t>> commonest(const M& m, size_t n) {
 
 }  // namespace
 
-BlobsScan scan_blobs(const std::string& root, int64_t now) {
-  Tree tree(root);
-  BlobsScan s;
-  s.root = root;
-  s.blobs_dir = tree.loc().path;
-  s.host_path = tree.loc().host_path;
-  s.now = now_or(now);
+namespace {
+
+// A link target of the usual form, <host path>/messages/<ts> with <ts> a plain name,
+// read without building anything: the key and the name, as resolve_link() would give
+// them. False for anything else (resolve_link() then decides).
+bool plain_message_target(std::string_view target, std::string_view host_path, int64_t* key,
+                          std::string_view* name) {
+  static const std::string_view kHosts[] = {"/var/lib/xcp/blobs", "/var/xapi/blobs"};
+  constexpr std::string_view kMsg = "/messages/";
+  for (std::string_view h : {host_path, kHosts[0], kHosts[1]}) {
+    if (target.size() <= h.size() + kMsg.size() || target.substr(0, h.size()) != h ||
+        target.substr(h.size(), kMsg.size()) != kMsg)
+      continue;
+    std::string_view x = target.substr(h.size() + kMsg.size());
+    if (x.find('/') != std::string_view::npos || x == "." || x == "..") return false;
+    auto k = message_key(x);
+    if (!k) return false;
+    *key = *k;
+    *name = x;
+    return true;
+  }
+  return false;
+}
+
+// The message keys as an open-addressing hash set: one probe per link instead of a
+// binary search through the whole index (8 bytes a slot, at most 4 slots a message).
+class KeySet {
+ public:
+  explicit KeySet(const std::vector<int64_t>& keys) {
+    size_t n = 16;
+    while (n < keys.size() * 2) n <<= 1;
+    slot_.assign(n, kEmpty);
+    mask_ = n - 1;
+    shift_ = 64 - unsigned(__builtin_ctzll(n));
+    for (int64_t k : keys) {
+      size_t i = hash(k);
+      while (slot_[i] != kEmpty && slot_[i] != k) i = (i + 1) & mask_;
+      slot_[i] = k;
+    }
+  }
+  // Brings k's slot towards the cache ahead of has(k).
+  void prefetch(int64_t k) const { __builtin_prefetch(&slot_[hash(k)]); }
+  bool has(int64_t k) const {
+    for (size_t i = hash(k);; i = (i + 1) & mask_) {
+      if (slot_[i] == k) return true;
+      if (slot_[i] == kEmpty) return false;
+    }
+  }
+
+ private:
+  static constexpr int64_t kEmpty = -1;  // keys are never negative
+  size_t hash(int64_t k) const { return size_t((uint64_t(k) * 0x9E3779B97F4A7C15ull) >> shift_); }
+  std::vector<int64_t> slot_;
+  size_t mask_ = 0;
+  unsigned shift_ = 60;
+};
+
+// What one scanning thread counts; the threads' counts are added up at the end.
+struct ScanCounts {
   Tallies t;
+  uint64_t total_entries = 0, directories = 0, symlinks = 0, dangling = 0, outside = 0,
+           bytes = 0, unreadable_dirs = 0;
   std::unordered_map<std::string, uint64_t> classes;
   std::string target;
-  MessageIndex idx;
+  std::string last_class_name;  // class links come a directory at a time
+  uint64_t* last_class = nullptr;
 
-  auto count_link = [&](int dirfd, const char* name, const std::string& rel, PartTally& p) {
+  void add(const ScanCounts& o) {
+    for (size_t i = 0; i < 7; ++i) {
+      PartTally& a = t.part[i];
+      const PartTally& b = o.t.part[i];
+      a.entries += b.entries, a.symlinks += b.symlinks, a.dangling += b.dangling;
+      a.outside += b.outside, a.bytes += b.bytes;
+    }
+    total_entries += o.total_entries, directories += o.directories, symlinks += o.symlinks;
+    dangling += o.dangling, outside += o.outside, bytes += o.bytes;
+    unreadable_dirs += o.unreadable_dirs;
+    for (const auto& [c, n] : o.classes) classes[c] += n;
+  }
+
+  // The index's keys; null before the index exists (each such link then asks the tree,
+  // as a link to a message missing from the index does).
+  const KeySet* keys = nullptr;
+
+  // A link to messages/<ts> is looked up in the key set one link later: its slot is
+  // prefetched now and is in the cache once the next readlinkat() has returned.
+  PartTally* pending = nullptr;
+  int64_t pending_key = 0;
+  std::string pending_rel;  // messages/<ts>, as the link names it
+
+  void settle(const Tree& tree) {
+    if (!pending) return;
+    PartTally& p = *pending;
+    pending = nullptr;
+    if (keys && keys->has(pending_key)) return;  // to a message
+    // Not in the snapshot: it may have been written since (a running host).
+    if (!exists_in_tree(tree.fd(), pending_rel)) ++p.dangling, ++dangling;
+  }
+
+  void count_link(const Tree& tree, const MessageIndex& idx, int dirfd, const char* name,
+                  const std::string& rel, PartTally& p) {
     ++p.symlinks;
-    ++s.symlinks;
-    if (!read_link(dirfd, name, target)) return;
+    ++symlinks;
+    const bool ok = read_link(dirfd, name, target);
+    settle(tree);
+    if (!ok) return;
+    int64_t key;
+    std::string_view msg;
+    if (plain_message_target(target, tree.loc().host_path, &key, &msg)) {
+      if (keys) keys->prefetch(key);
+      pending = &p;
+      pending_key = key;
+      pending_rel.assign("messages/").append(msg);
+      return;
+    }
     auto v = tree.judge(resolve_link(target, dir_part(rel), tree.loc().host_path), idx);
-    if (v == Tree::Verdict::dangling) ++p.dangling, ++s.dangling;
-    if (v == Tree::Verdict::outside) ++p.outside, ++s.outside;
-  };
-  // Any entry outside messages/' own files.
-  auto count_entry = [&](const WalkEntry& e) {
+    if (v == Tree::Verdict::dangling) ++p.dangling, ++dangling;
+    if (v == Tree::Verdict::outside) ++p.outside, ++outside;
+  }
+
+  // Any entry outside messages/' own files. type: S_IF* or 0 (unknown).
+  void entry(const Tree& tree, const MessageIndex& idx, const WalkEntry& e) {
     unsigned type = e.type;
     struct stat st {};
     if (type == 0 || type == S_IFREG) {
       if (fstatat(e.dirfd, e.name, &st, AT_SYMLINK_NOFOLLOW) != 0) return;
       type = st.st_mode & S_IFMT;
     }
-    ++s.total_entries;
+    ++total_entries;
     if (type == S_IFDIR) {
-      ++s.directories;
+      ++directories;
       return;
     }
     const bool link = type == S_IFLNK;
@@ -243,40 +346,177 @@ BlobsScan scan_blobs(const std::string& root, int64_t now) {
     PartTally& p = t.of(part);
     ++p.entries;
     if (link) {
-      count_link(e.dirfd, e.name, e.rel, p);
+      count_link(tree, idx, e.dirfd, e.name, e.rel, p);
       if (part == Part::class_link) {
         size_t a = e.rel.find('/'), b = e.rel.find('/', a + 1);
-        ++classes[e.rel.substr(a + 1, b - a - 1)];
+        std::string_view cls = std::string_view(e.rel).substr(a + 1, b - a - 1);
+        if (!last_class || cls != last_class_name) {
+          last_class_name.assign(cls);
+          last_class = &classes[last_class_name];
+        }
+        ++*last_class;
       }
     } else if (type == S_IFREG) {
       p.bytes += uint64_t(st.st_size);
-      s.bytes += uint64_t(st.st_size);
+      bytes += uint64_t(st.st_size);
     }
-  };
+  }
+};
+
+// messages/' own files, as read from the directory: names (NUL-separated) and keys.
+struct MessageFiles {
+  std::string names;
+  std::vector<uint32_t> offset;
+  std::vector<int64_t> key;
+  std::vector<unsigned char> ok;  // stat'ed as a regular file
+  const char* name(size_t i) const { return names.data() + offset[i]; }
+};
+
+}  // namespace
+
+BlobsScan scan_blobs(const std::string& root, int64_t now) {
+  Tree tree(root);
+  BlobsScan s;
+  s.root = root;
+  s.blobs_dir = tree.loc().path;
+  s.host_path = tree.loc().host_path;
+  s.now = now_or(now);
+  ScanCounts sum;
+  MessageIndex idx;
 
   // 1. Everything outside messages/.
-  Walker top;
-  top.error = [&](const WalkError&) { ++s.unreadable_dirs; };
-  top.enter = [&](const WalkEntry& e) { return e.rel != "messages"; };
-  top.visit = count_entry;
-  top.walk(tree.fd(), "");
+  {
+    Walker top;
+    top.error = [&](const WalkError&) { ++sum.unreadable_dirs; };
+    top.enter = [&](const WalkEntry& e) { return e.rel != "messages"; };
+    top.visit = [&](const WalkEntry& e) { sum.entry(tree, idx, e); };
+    top.walk(tree.fd(), "");
+    sum.settle(tree);
+  }
 
-  // 2. messages/ itself: the message files (the index), then its subdirectories.
+  // 2. messages/ itself, names only: the directory says which entries are files, so
+  // the index of messages exists before any of them is stat'ed (for their sizes, below).
   std::vector<std::string> subdirs;
-  uint64_t ages[std::size(kAges)] = {};
-  PartTally& files = t.of(Part::message_file);
-  tree.read_messages(
-      [&](const WalkEntry&, int64_t key, const struct stat& st) {
-        idx.keys.push_back(key);
-        ++s.total_entries;
-        ++files.entries;
-        files.bytes += uint64_t(st.st_size);
-        s.bytes += uint64_t(st.st_size);
-      },
-      [&](const WalkEntry& e, unsigned) { count_entry(e); }, subdirs, s.unreadable_dirs);
+  MessageFiles mf;
+  std::vector<std::pair<std::string, unsigned>> others;  // counted once the index exists
+  if (tree.messages_fd() >= 0) {
+    Walker w;
+    w.enter = [](const WalkEntry&) { return false; };
+    w.error = [&](const WalkError&) { ++sum.unreadable_dirs; };
+    w.visit = [&](const WalkEntry& e) {
+      unsigned t = e.type;
+      if (t == 0) {
+        struct stat st {};
+        if (fstatat(e.dirfd, e.name, &st, AT_SYMLINK_NOFOLLOW) != 0) return;
+        t = st.st_mode & S_IFMT;
+      }
+      if (t == S_IFDIR) subdirs.emplace_back(e.name);
+      if (t == S_IFREG) {
+        if (auto key = message_key(e.name)) {
+          mf.offset.push_back(uint32_t(mf.names.size()));
+          mf.names.append(e.name, std::strlen(e.name) + 1);
+          mf.key.push_back(*key);
+          return;
+        }
+      }
+      others.emplace_back(e.name, t);
+    };
+    w.walk(tree.messages_fd(), "messages");
+  }
+  idx.keys = mf.key;
+  std::sort(idx.keys.begin(), idx.keys.end());
+  idx.keys.erase(std::unique(idx.keys.begin(), idx.keys.end()), idx.keys.end());
+  const KeySet keys(idx.keys);
+  sum.keys = &keys;
+  for (const auto& [name, t] : others) {
+    std::string rel = "messages/" + name;
+    sum.entry(tree, idx, WalkEntry{tree.messages_fd(), name.c_str(), rel, t});
+  }
+  sum.settle(tree);
+
+  // 3. In parallel: the message files' sizes (in slices) and the link directories
+  // (uuids, refs, gen, one per class). Each thread keeps its own counts.
+  mf.ok.assign(mf.key.size(), 0);
+  struct Task {
+    size_t from = 0, to = 0;  // message files [from, to)
+    const std::string* subdir = nullptr;
+  };
+  std::vector<Task> tasks;
+  for (const std::string& sub : subdirs)  // the biggest first
+    if (sub == "uuids" || sub == "refs" || sub == "gen") tasks.push_back({0, 0, &sub});
+  constexpr size_t kSlice = 16384;
+  for (size_t i = 0; i < mf.key.size(); i += kSlice)
+    tasks.push_back({i, std::min(mf.key.size(), i + kSlice), nullptr});
+  for (const std::string& sub : subdirs)
+    if (!(sub == "uuids" || sub == "refs" || sub == "gen")) tasks.push_back({0, 0, &sub});
+
+  const unsigned hw = std::thread::hardware_concurrency();
+  const size_t nthreads = std::max<size_t>(1, std::min<size_t>({hw ? hw : 1, 4, tasks.size()}));
+  std::vector<ScanCounts> counts(nthreads);
+  std::vector<std::exception_ptr> failed(nthreads);
+  std::atomic<size_t> next{0};
+  auto work = [&](size_t id) {
+    try {
+      ScanCounts& c = counts[id];
+      c.keys = &keys;
+      PartTally& files = c.t.of(Part::message_file);
+      std::string rel;
+      for (size_t i; (i = next.fetch_add(1)) < tasks.size();) {
+        const Task& task = tasks[i];
+        if (!task.subdir) {
+          for (size_t k = task.from; k < task.to; ++k) {
+            struct stat st {};
+            if (fstatat(tree.messages_fd(), mf.name(k), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+            if (!S_ISREG(st.st_mode)) {  // changed since the directory was read
+              rel.assign("messages/").append(mf.name(k));
+              c.entry(tree, idx, WalkEntry{tree.messages_fd(), mf.name(k), rel,
+                                           unsigned(st.st_mode & S_IFMT)});
+              c.settle(tree);
+              continue;
+            }
+            mf.ok[k] = 1;
+            ++c.total_entries;
+            ++files.entries;
+            files.bytes += uint64_t(st.st_size);
+            c.bytes += uint64_t(st.st_size);
+          }
+          continue;
+        }
+        Fd d(open_dir_nofollow(tree.messages_fd(), task.subdir->c_str()));
+        if (!d.ok()) {
+          ++c.unreadable_dirs;
+          continue;
+        }
+        Walker w;
+        w.error = [&](const WalkError&) { ++c.unreadable_dirs; };
+        w.visit = [&](const WalkEntry& e) { c.entry(tree, idx, e); };
+        w.walk(d.get(), "messages/" + *task.subdir);
+        c.settle(tree);
+      }
+    } catch (...) {
+      failed[id] = std::current_exception();
+    }
+  };
+  std::vector<std::thread> threads;
+  try {
+    for (size_t i = 1; i < nthreads; ++i) threads.emplace_back(work, i);
+  } catch (...) {  // no more threads: the ones running and this one do it all
+  }
+  work(0);
+  for (auto& th : threads) th.join();
+  for (auto& f : failed)
+    if (f) std::rethrow_exception(f);
+  for (const ScanCounts& c : counts) sum.add(c);
+
+  // The index: the message files that were regular files when stat'ed.
+  idx.keys.clear();
+  for (size_t k = 0; k < mf.key.size(); ++k)
+    if (mf.ok[k]) idx.keys.push_back(mf.key[k]);
+  MessageFiles().names.swap(mf.names);
   std::sort(idx.keys.begin(), idx.keys.end());
   idx.keys.erase(std::unique(idx.keys.begin(), idx.keys.end()), idx.keys.end());
   s.messages = idx.keys.size();
+  uint64_t ages[std::size(kAges)] = {};
   for (int64_t k : idx.keys) {
     int64_t age_days = (s.now - key_seconds(k)) / 86400;
     if (age_days < 0) age_days = 0;
@@ -300,21 +540,16 @@ BlobsScan scan_blobs(const std::string& root, int64_t now) {
     }
   }
 
-  // 3. The link directories (uuids, refs, gen, one per class) and anything else.
-  for (const std::string& sub : subdirs) {
-    Fd d(open_dir_nofollow(tree.messages_fd(), sub.c_str()));
-    if (!d.ok()) {
-      ++s.unreadable_dirs;
-      continue;
-    }
-    Walker w;
-    w.error = [&](const WalkError&) { ++s.unreadable_dirs; };
-    w.visit = count_entry;
-    w.walk(d.get(), "messages/" + sub);
-  }
-
+  Tallies& t = sum.t;
+  s.total_entries = sum.total_entries;
+  s.directories = sum.directories;
+  s.symlinks = sum.symlinks;
+  s.dangling = sum.dangling;
+  s.outside = sum.outside;
+  s.bytes = sum.bytes;
+  s.unreadable_dirs = sum.unreadable_dirs;
   for (size_t i = 0; i < 7; ++i) s.parts.emplace_back(part_name(Part(i)), t.part[i]);
-  s.classes = commonest(classes, 10);
+  s.classes = commonest(sum.classes, 10);
   if (s.names_sampled) {
     // Scale the sample to the whole.
     double scale = double(s.messages) / double(s.names_sampled);

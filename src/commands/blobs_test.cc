@@ -276,6 +276,53 @@ TEST_CASE("blobs scan: counts every part of the store") {
   CHECK_THROWS_AS(scan_blobs(none.path, kNow), InputError);
 }
 
+TEST_CASE("blobs scan: every spelling of a link target is judged against the tree") {
+  TempDir d;
+  std::string b = make_tree(d.path, 6);
+  // A message named in a short form, one that is not a regular file, and links that
+  // reach messages other ways than the usual absolute path.
+  write_file(b + "/messages/1600000000.5", "<message><name>SHORT</name></message>");
+  mkdirs(b + "/messages/1600000001.00000");
+  struct L {
+    const char* target;
+    const char* at;
+  };
+  const L links[] = {
+      {"/var/lib/xcp/blobs/messages/1600000000.5", "/messages/uuids/short"},        // ok
+      {"/var/lib/xcp/blobs/messages/1600000000.50000", "/messages/uuids/long"},     // same key
+      {"/var/lib/xcp/blobs/messages/1600000001.00000", "/messages/refs/adir"},      // ok (exists)
+      {"/var/lib/xcp/blobs//messages/./1600000000.5", "/messages/gen/dots"},        // ok
+      {"/var/xapi/blobs/messages/1600000000.5", "/messages/gen/old-host"},          // ok
+      {"../1600000000.5", "/messages/gen/relative"},                                // ok
+      {"../1700000000.00000", "/messages/gen/relative-gone"},                       // dangling
+      {"/var/lib/xcp/blobs/messages/1600000000.5", "/rrds/to-message"},             // ok
+      {"/var/lib/xcp/blobs/messages/1700000000.00000", "/rrds/to-nothing"},         // dangling
+      {"/var/lib/xcp/blobs/messages/1700000000.00000", "/messages/VM/0a1b-vm/1700000000.00000"},
+      {"/var/lib/xcp/blobs/messages/x.y", "/messages/refs/not-a-message"},          // dangling
+      {"/var/lib/xcp/blobs/messages/1600000000.5", "/messages/top-level-link"},     // ok
+  };
+  for (const L& l : links) REQUIRE(symlink(l.target, (b + l.at).c_str()) == 0);
+  BlobsScan s = scan_blobs(d.path, kNow);
+  CHECK(s.messages == 7);
+  CHECK(s.total_entries == count_entries(b));
+  CHECK(s.symlinks == 6 * 4 + std::size(links));
+  CHECK(s.dangling == 4);
+  CHECK(s.outside == 0);
+  auto part = [&](const char* n) {
+    for (auto& [k, v] : s.parts)
+      if (k == n) return v;
+    return PartTally{};
+  };
+  CHECK(part("uuids").dangling == 0);
+  CHECK(part("gen").dangling == 1);
+  CHECK(part("refs").dangling == 1);
+  CHECK(part("rrds").dangling == 1);
+  CHECK(part("class_links").dangling == 1);
+  CHECK(part("other").symlinks == 1);
+  CHECK(part("other").dangling == 0);
+  CHECK(part("message_files").entries == 7);
+}
+
 TEST_CASE("blobs scan: a symlinked directory is neither followed nor entered") {
   TempDir d, outside;
   std::string b = make_tree(d.path, 3);
