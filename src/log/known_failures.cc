@@ -455,8 +455,11 @@ Finding make_stall_finding(const std::vector<StallInfo>& stalls) {
   } else if (w.task == "completeUpgrade") {
     f.remediation.push_back(Remediation::hint(
         "A long silence in completeUpgrade comes from the number of files under "
-        "/var/lib/xcp/blobs: delete old xapi messages on the remaining hosts before "
-        "upgrading them."));
+        "/var/lib/xcp/blobs: on each host still to upgrade, measure the store and prune old "
+        "xapi messages (with a verified backup) first."));
+    f.remediation.push_back(Remediation::command(
+        "On the next host: predict the restore and see what a prune would remove",
+        {"xsguard", "blobs", "prune", "--root", "/", "--older-than", "90"}));
   } else {
     f.remediation.push_back(Remediation::hint(
         "The task named above ran that long without logging; if it repeats on other "
