@@ -51,6 +51,46 @@ nlohmann::ordered_json finding_to_json(const Finding& f) {
   return j;
 }
 
+static std::string string_field(const nlohmann::ordered_json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+Finding finding_from_json(const nlohmann::ordered_json& j) {
+  Finding f;
+  if (!j.is_object()) return f;
+  f.id = string_field(j, "id");
+  const std::string severity = string_field(j, "severity");
+  for (Severity s : {Severity::info, Severity::low, Severity::medium, Severity::high})
+    if (severity == to_string(s)) f.severity = s;
+  auto inhibitor = j.find("inhibitor");
+  f.inhibitor = inhibitor != j.end() && inhibitor->is_boolean() && inhibitor->get<bool>();
+  f.title = string_field(j, "title");
+  f.summary = string_field(j, "summary");
+  auto evidence = j.find("evidence");
+  if (evidence != j.end() && evidence->is_object()) f.evidence = *evidence;
+  auto resources = j.find("resources");
+  if (resources != j.end() && resources->is_array())
+    for (const auto& r : *resources)
+      if (r.is_string()) f.resources.push_back(r.get<std::string>());
+  auto remediation = j.find("remediation");
+  if (remediation != j.end() && remediation->is_array())
+    for (const auto& r : *remediation) {
+      if (!r.is_object()) continue;
+      if (string_field(r, "type") == "command") {
+        std::vector<std::string> argv;
+        auto a = r.find("argv");
+        if (a != r.end() && a->is_array())
+          for (const auto& w : *a)
+            if (w.is_string()) argv.push_back(w.get<std::string>());
+        f.remediation.push_back(Remediation::command(string_field(r, "text"), std::move(argv)));
+      } else {
+        f.remediation.push_back(Remediation::hint(string_field(r, "text")));
+      }
+    }
+  return f;
+}
+
 nlohmann::ordered_json report_to_json(const Report& r) {
   nlohmann::ordered_json j;
   j["schema"] = kReportSchema;

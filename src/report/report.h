@@ -26,6 +26,9 @@ std::string utc_now(const char* strftime_format);
 Report new_report(std::string command);
 
 nlohmann::ordered_json finding_to_json(const Finding& f);
+// The inverse, for findings that arrive as JSON (watch's event stream). Missing or
+// mistyped fields take their defaults: the input is xsguard's own output.
+Finding finding_from_json(const nlohmann::ordered_json& j);
 nlohmann::ordered_json report_to_json(const Report& r);
 void write_json(std::ostream& out, const Report& r);
 void write_text(std::ostream& out, const Report& r);

@@ -64,3 +64,27 @@ TEST_CASE("invalid UTF-8 in evidence does not break the JSON writer") {
   CHECK_NOTHROW(write_json(out, r));
   CHECK(out.str().find("\"label\"") != std::string::npos);
 }
+
+TEST_CASE("a finding survives the trip through JSON and back") {
+  const Finding original = sample().findings[0];
+  const Finding back = finding_from_json(finding_to_json(original));
+  CHECK(finding_to_json(back) == finding_to_json(original));
+  CHECK(back.severity == Severity::high);
+  CHECK(back.inhibitor);
+  REQUIRE(back.remediation.size() == 2);
+  CHECK(back.remediation[1].argv.size() == 4);
+}
+
+TEST_CASE("finding_from_json takes defaults for missing or mistyped fields") {
+  auto j = nlohmann::ordered_json::parse(
+      R"({"id":"log.x","severity":"severe","inhibitor":"yes","resources":[1,"/dev/sda"],
+          "remediation":[7,{"type":"command","text":"t","argv":["a",2]}]})");
+  const Finding f = finding_from_json(j);
+  CHECK(f.id == "log.x");
+  CHECK(f.severity == Severity::info);
+  CHECK_FALSE(f.inhibitor);
+  CHECK(f.resources == std::vector<std::string>{"/dev/sda"});
+  REQUIRE(f.remediation.size() == 1);
+  CHECK(f.remediation[0].argv == std::vector<std::string>{"a"});
+  CHECK(finding_from_json(nlohmann::ordered_json::array()).id.empty());
+}
