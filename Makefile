@@ -4,7 +4,7 @@ CC       ?= gcc
 BUILD    ?= build
 OPT      ?= -O2
 SAN      ?=
-CPPFLAGS := -Isrc -Itui -DFMT_HEADER_ONLY -DXSGUARD_VERSION='"$(shell cat VERSION)"'
+CPPFLAGS := -Isrc -I. -DFMT_HEADER_ONLY -DXSGUARD_VERSION='"$(shell cat VERSION)"'
 CXXFLAGS := -std=c++17 $(OPT) -g -Wall -Wextra -ffunction-sections -fdata-sections $(SAN)
 CFLAGS   := $(OPT) -Wall -Wextra $(SAN)
 
@@ -27,7 +27,7 @@ else
   LINKMODE   := -Wl,--gc-sections
 endif
 
-.PHONY: all deps demo test unit asan fuzz bench images e2e clean
+.PHONY: all deps demo test unit asan fuzz bench images e2e clean terminfo demo-assets
 all: $(BUILD)/xsguard
 
 $(BUILD)/xsguard: $(MAIN_OBJ) $(LIB_OBJ) $(STATIC_OBJ)
@@ -55,6 +55,17 @@ deps:
 # The hook files inject puts into install.img are compiled into the binary.
 src/inject/hook_files.cc: src/inject/gen_hook_files.sh $(shell find initramfs/lib initramfs/answerfile initramfs/systemd -type f 2>/dev/null)
 	sh src/inject/gen_hook_files.sh > $@.tmp && mv $@.tmp $@
+
+# The menu's built-in terminfo entries and its demo (disk image, install log) are
+# generated sources kept in the tree, so that building needs neither a terminfo
+# database nor the test images. Regenerate them with these targets.
+terminfo:
+	sh tui/gen_terminfo.sh > tui/terminfo_entries.cc.tmp && mv tui/terminfo_entries.cc.tmp tui/terminfo_entries.cc
+
+demo-assets: images
+	$(CXX) -std=c++17 -O2 -Wall -Wextra -o $(BUILD)/gen_demo_assets tools/gen_demo_assets.cc -lz
+	$(BUILD)/gen_demo_assets $(BUILD)/images/dell-xs65.img tests/data/logs/bootloader-grub-embed.log > tui/demo_assets.cc.tmp
+	mv tui/demo_assets.cc.tmp tui/demo_assets.cc
 
 # Boots an injected stand-in installer under QEMU (also part of `make test`).
 e2e: $(BUILD)/xsguard

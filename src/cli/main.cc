@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   commands.push_back(add_pool_command(root));
   commands.push_back(add_blobs_command(root));
   commands.push_back(add_inject_command(root));
+  commands.push_back(add_menu_command(root));
   commands.push_back(add_bundle_command(root));
   commands.push_back(add_safe2upgrade_command(root));
 
