@@ -39,6 +39,8 @@ int main(int argc, char** argv) {
   commands.push_back(add_pool_command(root));
   commands.push_back(add_blobs_command(root));
   commands.push_back(add_inject_command(root));
+  commands.push_back(add_capture_command(root));
+  commands.push_back(add_post_command(root));
   commands.push_back(add_menu_command(root));
   commands.push_back(add_bundle_command(root));
   commands.push_back(add_safe2upgrade_command(root));

@@ -19,6 +19,8 @@ Subcommand add_watch_command(CLI::App& root);
 Subcommand add_pool_command(CLI::App& root);
 Subcommand add_blobs_command(CLI::App& root);
 Subcommand add_inject_command(CLI::App& root);
+Subcommand add_capture_command(CLI::App& root);
+Subcommand add_post_command(CLI::App& root);
 Subcommand add_menu_command(CLI::App& root);
 Subcommand add_bundle_command(CLI::App& root);
 Subcommand add_safe2upgrade_command(CLI::App& root);
