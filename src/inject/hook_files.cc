@@ -209,8 +209,8 @@ const char kFile6[] = R"xsguard_hook(#!/bin/sh
 # Runs before the installer starts (ExecStartPre= of installer.service): `xsguard check`
 # over every disk. Without inhibitors the installer starts at once. With one, what
 # happens depends on the kernel command line:
-#   xsguard=menu   (default without an answerfile) the findings are shown on tty1 and the
-#                  person there chooses: fix, continue anyway, or a shell
+#   xsguard=menu   (default without an answerfile) `xsguard menu` on tty1: the person
+#                  there fixes what it offers, opens a shell, or continues anyway
 #   xsguard=check  (default with an answerfile) xsguard.on-inhibitor decides:
 #                  halt      the installer never starts; see halt_install in common.sh
 #                  continue  the reason is shown and saved, the installer starts
@@ -240,8 +240,21 @@ fix_commands() {
                     line = (line == "" ? s : line " " s) }' "$report" | sort -u
 }
 
-# The check's text report on tty1 and a plain prompt: fix, continue, or a shell.
+# The recovery menu on tty1: the findings, the disks and the fixes, each change
+# confirmed by typing yes; a shell from inside it; quitting it (q) continues the
+# installation, after a question when inhibitors remain.
 ask_on_tty1() {
+  # shellcheck disable=SC2046
+  TERM=${TERM:-linux} "$XSGUARD" menu --preflight $(check_options)
+  case $? in
+    0 | 1 | 2) run_check; return 0 ;;  # the person chose to go on: record the final state
+  esac
+  # The menu could not start on this console (no usable terminal): a plain prompt.
+  ask_plainly
+}
+
+# The check's text report and a prompt: fix, continue, or a shell.
+ask_plainly() {
   while :; do
     printf '\033[H\033[2J'
     # shellcheck disable=SC2046

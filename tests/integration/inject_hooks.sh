@@ -12,6 +12,8 @@ cat >"$XSGUARD" <<'STUB'
 #!/bin/sh
 echo "$*" >>"${XSGUARD_STATE}/calls"
 case "$*" in
+  menu*) echo "the recovery menu (stand-in)"; read -r _; [ "${FAKE_MENU_RC:-1}" = 0 ] && touch "$XSGUARD_STATE/fixed"
+         exit "${FAKE_MENU_RC:-1}" ;;
   *--apply*) touch "$XSGUARD_STATE/fixed"; echo "applied"; exit 0 ;;
   fix*) echo "plan: delete partition 1"; exit 0 ;;
 esac
@@ -78,16 +80,32 @@ FAKE_RC=1 expect_rc hooks_complete 1 timeout 5 sh initramfs/answerfile/installat
 expect hooks_complete_once grep -q -- "watch --once --json /tmp/install-log" "$XSGUARD_STATE/calls"
 expect hooks_complete_report [ -e "$XSGUARD_STATE/xsguard-installation-complete.json" ]
 
-# menu: the person on tty1 (here a tmux pane) sees the report, chooses fix, confirms,
-# and the installer starts once the re-check is clean.
+# menu: the person on tty1 (here a tmux pane) gets `xsguard menu --preflight`; when it
+# ends (the person fixed what it offered and quit) the check runs again and the
+# installer starts.
 if command -v tmux >/dev/null; then
   reset "xsguard=menu"
   sock=$TMP/tmux.sock
   tmux -S "$sock" new-session -d -x 100 -y 30 "sleep 60"
   pane=$(tmux -S "$sock" display -p '#{pane_tty}')
-  (FAKE_RC=2 XSGUARD_TTY=$pane timeout 20 sh initramfs/lib/preflight; echo "rc=$?" >"$TMP/menu.rc") &
   screen() { tmux -S "$sock" capture-pane -p -t 0; }
   wait_for() { for _ in $(seq 50); do screen | grep -q "$1" && return 0; sleep 0.1; done; return 1; }
+  (FAKE_RC=2 FAKE_MENU_RC=0 XSGUARD_TTY=$pane timeout 20 sh initramfs/lib/preflight; echo "rc=$?" >"$TMP/menu.rc") &
+  expect hooks_menu_started wait_for 'recovery menu (stand-in)'
+  expect hooks_menu_preflight_mode grep -qx "menu --preflight" "$XSGUARD_STATE/calls"
+  tmux -S "$sock" send-keys -t 0 Enter
+  for _ in $(seq 50); do [ -e "$TMP/menu.rc" ] && break; sleep 0.1; done
+  expect hooks_menu_done grep -q "rc=0" "$TMP/menu.rc"
+  expect hooks_menu_rechecked [ "$(grep -c -- '^check --json' "$XSGUARD_STATE/calls")" -eq 2 ]
+  expect hooks_menu_no_plain_prompt sh -c "! tmux -S '$sock' capture-pane -p -t 0 | grep -q 'continue anyway'"
+
+  # The menu cannot start on this console (exit 64): the plain prompt takes over, and
+  # fix there confirms each change.
+  reset "xsguard=menu"
+  rm -f "$TMP/menu.rc"
+  (FAKE_RC=2 FAKE_MENU_RC=64 XSGUARD_TTY=$pane timeout 20 sh initramfs/lib/preflight; echo "rc=$?" >"$TMP/menu.rc") &
+  expect hooks_menu_fallback_started wait_for 'recovery menu (stand-in)'
+  tmux -S "$sock" send-keys -t 0 Enter
   expect hooks_menu_prompt wait_for 'continue anyway'
   expect hooks_menu_report_shown sh -c "tmux -S '$sock' capture-pane -p -t 0 | grep -q 'text report'"
   tmux -S "$sock" send-keys -t 0 f Enter
@@ -96,13 +114,15 @@ if command -v tmux >/dev/null; then
   expect hooks_menu_enter wait_for 'Press Enter'
   tmux -S "$sock" send-keys -t 0 Enter
   for _ in $(seq 50); do [ -e "$TMP/menu.rc" ] && break; sleep 0.1; done
-  expect hooks_menu_done grep -q "rc=0" "$TMP/menu.rc"
+  expect hooks_menu_fallback_done grep -q "rc=0" "$TMP/menu.rc"
   expect hooks_menu_fix_plan grep -qx "fix utility-partition --disk /dev/sdz" "$XSGUARD_STATE/calls"
   expect hooks_menu_fix_apply grep -qx "fix utility-partition --disk /dev/sdz --apply" "$XSGUARD_STATE/calls"
   # continue: straight on, nothing fixed.
   reset "xsguard=menu"
   rm -f "$TMP/menu.rc"
-  (FAKE_RC=2 XSGUARD_TTY=$pane timeout 20 sh initramfs/lib/preflight; echo "rc=$?" >"$TMP/menu.rc") &
+  (FAKE_RC=2 FAKE_MENU_RC=64 XSGUARD_TTY=$pane timeout 20 sh initramfs/lib/preflight; echo "rc=$?" >"$TMP/menu.rc") &
+  expect hooks_menu_fallback_again wait_for 'recovery menu (stand-in)'
+  tmux -S "$sock" send-keys -t 0 Enter
   expect hooks_menu_prompt_again wait_for 'continue anyway'
   tmux -S "$sock" send-keys -t 0 c Enter
   for _ in $(seq 50); do [ -e "$TMP/menu.rc" ] && break; sleep 0.1; done
