@@ -82,6 +82,8 @@ demo: deps
 	@$(BUILD)/xsguard check --disk $(BUILD)/images/dell-xs65.img; echo "(exit code $$?)"
 	@echo; echo '$$ xsguard watch --once tests/data/logs/bootloader-grub-embed.log'
 	@$(BUILD)/xsguard watch --once tests/data/logs/bootloader-grub-embed.log; echo "(exit code $$?)"
+	@echo; echo 'The recovery menu on the same disk, with a live install log (needs a terminal):'
+	@echo '    $(BUILD)/xsguard menu --demo'
 
 test: deps
 	@$(MAKE) --no-print-directory $(BUILD)/xsguard $(BUILD)/unit_tests $(BUILD)/grub_oracle_test

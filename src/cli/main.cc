@@ -16,7 +16,8 @@ const char* kExitCodes =
     "  0   nothing above info\n"
     "  1   warnings, no inhibitor\n"
     "  2   at least one inhibitor: the upgrade will fail or lose data\n"
-    "  3   fix/restore refused to change the disk (the reason is printed)\n"
+    "  3   refused to change anything: fix, restore, blobs, safe2upgrade, bundle, capture,\n"
+    "      post (the reason is printed)\n"
     "  64  usage error\n"
     "  66  input missing or unreadable\n"
     "  70  internal error\n";
