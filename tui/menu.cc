@@ -197,6 +197,8 @@ class MenuApp {
   std::optional<std::string> ask_input(const std::string& title, const std::string& text,
                                        const std::string& initial);
   Rect dialog_rect(int text_lines, int extra_rows) const;
+  // 76 columns at 80x24, up to 110 on wide terminals.
+  int dialog_width() const { return std::min(ui_.cols() - 4, std::max(76, ui_.cols() * 3 / 4)); }
 
   // ---- actions -----------------------------------------------------------------
   void run_action(const Action& a);
@@ -560,7 +562,10 @@ void MenuApp::draw_summary(const Rect& r) {
     return;
   }
   ui_.text(y++, r.x, r.w, "Severity  Id                          Title", Role::dim);
-  const int detail_rows = 4;
+  // Below the list, as much of the selected finding as fits (all of it on a tall
+  // terminal; its summary at 80x24).
+  const int spare = r.y + r.h - y - int(findings.size()) - 1;
+  const int detail_rows = std::max(4, std::min(spare, r.h * 2 / 3));
   const int list_rows = std::max(1, r.y + r.h - y - detail_rows);
   int& sel = selected_[0];
   int& top = top_[0];
@@ -583,7 +588,9 @@ void MenuApp::draw_summary(const Rect& r) {
   const Finding& f = findings[size_t(sel)];
   int dy = r.y + r.h - detail_rows;
   ui_.rule(dy++, r.x, r.w, Role::window);
-  auto lines = wrap(f.summary, r.w);
+  std::string text = finding_text(f);
+  text.erase(0, text.find('\n') + 1);  // the title is in the list
+  auto lines = wrap(text, r.w);
   for (int i = 0; i < detail_rows - 1 && i < int(lines.size()); ++i)
     ui_.text(dy + i, r.x, r.w, lines[size_t(i)], Role::dim);
 }
@@ -896,7 +903,7 @@ bool MenuApp::handle_key(int key) {
 // ---- dialogs -------------------------------------------------------------------
 
 Rect MenuApp::dialog_rect(int text_lines, int extra_rows) const {
-  const int w = std::min(ui_.cols() - 4, 76);
+  const int w = dialog_width();
   const int h = std::min(ui_.rows() - 4, text_lines + extra_rows + 2);
   return {std::max(1, (ui_.rows() - h) / 2 - 1), (ui_.cols() - w) / 2, h, w};
 }
@@ -905,7 +912,7 @@ int MenuApp::show_text(const std::string& title, const std::string& text,
                        const std::vector<std::string>& buttons, int focus, bool at_end) {
   int top = at_end ? 1000000 : 0;
   overlays_.push_back([&] {
-    const int w = std::min(ui_.cols() - 4, 76);
+    const int w = dialog_width();
     const auto lines = wrap(text, w - 4);
     const Rect d = dialog_rect(int(lines.size()), 2);
     ui_.window(d, title);
@@ -956,7 +963,7 @@ int MenuApp::choose(const std::string& title, const std::string& text,
                     const std::vector<std::string>& items) {
   int sel = 0;
   overlays_.push_back([&] {
-    const int w = std::min(ui_.cols() - 4, 76);
+    const int w = dialog_width();
     const auto lines = wrap(text, w - 4);
     const Rect d = dialog_rect(int(lines.size() + items.size()) + 1, 2);
     ui_.window(d, title);
@@ -994,7 +1001,7 @@ std::optional<std::string> MenuApp::ask_input(const std::string& title, const st
   std::string value = initial;
   int top = 1000000;  // the question is the text's last line
   overlays_.push_back([&] {
-    const int w = std::min(ui_.cols() - 4, 76);
+    const int w = dialog_width();
     const auto lines = wrap(text, w - 4);
     const Rect d = dialog_rect(int(lines.size()), 3);
     ui_.window(d, title);
