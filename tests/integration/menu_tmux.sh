@@ -28,7 +28,7 @@ start() {
   local cols=$1 rows=$2 term=$3; shift 3
   new_server
   tm -f /dev/null new-session -d -s t -x "$cols" -y "$rows" \
-    "cd '$TMP' && TERM=$term '$BIN' menu $*; echo EXIT=\$?; sleep 600"
+    "cd '$TMP' && TMPDIR='$TMP' TERM=$term '$BIN' menu $*; echo EXIT=\$?; sleep 600"
 }
 screen_text() { tm capture-pane -p -t t 2>/dev/null; }
 # wait_for PATTERN [SECONDS]: until the screen shows PATTERN (grep -E).
@@ -134,6 +134,45 @@ start 40 12 screen --demo
 check_screen "tiny terminal: says it is too small" "too small"
 quit_and_check_exit "tiny terminal: q still quits" "[12]"
 
+# ---- the demo's other actions: prune, safe2upgrade, bundle, shell ----------------
+start 100 30 screen --demo --screen actions
+check_screen "actions: listed in order" "Remove the utility partition"
+keys Down Enter
+check_screen "prune: asks how old" "older than this many days"
+keys Enter
+check_screen "prune: shows the plan first" "the plan \(nothing removed yet\)"
+keys Enter
+check_screen "prune: asks for yes" "Type yes to archive and remove them"
+keys y e s Enter
+check_screen "prune: done, with the archive written first" "Done\." 30
+expect "prune: the backup archive exists" bash -c "ls $TMP/xsguard-demo-*/old-root/var/lib/xcp/xsguard-blobs-*.tar.gz >/dev/null 2>&1"
+keys Enter
+keys Home Down Down Enter
+check_screen "safe2upgrade: explains what it destroys first" "safe2upgrade: what it means"
+keys Enter
+check_screen "safe2upgrade: asks for yes" "Type yes"
+keys y e s Enter
+check_screen "safe2upgrade: created" "Done\." 15
+expect "safe2upgrade: the file exists in the demo's old root" \
+  bash -c "ls $TMP/xsguard-demo-*/old-root/var/preserve/safe2upgrade >/dev/null 2>&1"
+keys Enter
+check_screen "safe2upgrade: the action now offers the undo" "Remove var/preserve/safe2upgrade"
+keys Home Down Down Down Enter
+check_screen "bundle: offers destinations" "Where to\?"
+keys Enter
+check_screen "bundle: written" "Done\." 30
+expect "bundle: the tar.gz is readable by GNU tar" \
+  bash -c "tar tzf $TMP/xsguard-demo-*/xsguard-bundle-*.tar.gz | grep -q MANIFEST.txt"
+keys Enter
+keys '!'
+check_screen "shell: leaves the menu" "type exit to come back"
+keys 'echo SHELL-RAN-$((6*7))' Enter
+check_screen "shell: the shell runs" "SHELL-RAN-42"
+keys 'exit' Enter
+check_screen "shell: back in the menu" "< Run >"
+quit_and_check_exit "actions: q" "[12]"
+expect "demo: its temporary directory is gone after q" bash -c "! ls -d $TMP/xsguard-demo-* 2>/dev/null | grep -q ."
+
 # ---- the destructive flow on a copy of the Dell image -----------------------------
 IMG=build/images/dell-xs65.img
 if [ ! -f "$IMG" ]; then
@@ -184,10 +223,10 @@ else
   done
   new_server
   tm -f /dev/null new-session -d -s t -x 80 -y 24 \
-    "unshare -m sh -c '$hide find /etc/terminfo /lib/terminfo /usr/share/terminfo -type f 2>/dev/null | wc -l > $TMP/entries; cd $TMP && TERM=linux $BIN menu --demo; echo EXIT=\$?'; sleep 600"
+    "unshare -m sh -c '$hide find /etc/terminfo /lib/terminfo /usr/share/terminfo -type f 2>/dev/null | wc -l > $TMP/entries; cd $TMP && TMPDIR=$TMP TERM=linux $BIN menu --demo; echo EXIT=\$?'; sleep 600"
   check_screen "no terminfo: the built-in linux entry draws the menu" "upgrade recovery"
   expect "no terminfo: the databases really were empty" [ "$(cat "$TMP/entries")" -eq 0 ]
   quit_and_check_exit "no terminfo: q" "[12]"
   expect "no terminfo: no private terminfo directory left behind" \
-    bash -c "! ls -d /tmp/xsguard-terminfo-* 2>/dev/null | grep -q ."
+    bash -c "! ls -d '$TMP'/xsguard-terminfo-* 2>/dev/null | grep -q ."
 fi
