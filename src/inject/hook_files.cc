@@ -196,12 +196,20 @@ halt_install() {
 )xsguard_hook";
 
 const char kFile5[] = R"xsguard_hook(#!/bin/sh
-# xsguard's live view of the install log, for a free console (ALT+F4 by
-# xsguard-monitor.service). Arguments are passed on to `xsguard watch`; the kernel
-# parameter xsguard.stall-after=SECONDS sets how long a silent log counts as a stall.
+# xsguard on a free console (ALT+F4, by xsguard-monitor.service): the recovery menu,
+# opened on the live install log, so that whoever switches there sees the stall or the
+# failure explained and the fixes at hand. Quitting the menu ends this script and
+# systemd starts it again. With arguments, or without a terminal (or should the menu
+# not start there), `xsguard watch` prints the log's events instead; arguments are
+# passed on to it. The kernel parameter xsguard.stall-after=SECONDS sets how long a
+# silent log counts as a stall.
 . "${XSGUARD_LIB:-/usr/lib/xsguard}/common.sh"
 [ "$(xsguard_mode)" = off ] && exit 0
 stall=$(cmdline_value xsguard.stall-after "")
+if [ $# -eq 0 ] && [ -t 0 ] && [ -t 1 ]; then
+  TERM=${TERM:-linux} "$XSGUARD" menu --screen log ${stall:+--stall-after "$stall"}
+  case $? in 0 | 1 | 2) exit 0 ;; esac
+fi
 exec "$XSGUARD" watch ${stall:+--stall-after "$stall"} "$@"
 )xsguard_hook";
 
@@ -319,8 +327,8 @@ ExecStartPre=-/usr/lib/xsguard/preflight
 TimeoutStartSec=0
 )xsguard_hook";
 
-const char kFile8[] = R"xsguard_hook(# xsguard watch on tty4 (ALT+F4): the install log explained as it grows, the 72% stall
-# measured. Pulled in by installer.service.d/xsguard.conf.
+const char kFile8[] = R"xsguard_hook(# xsguard on tty4 (ALT+F4): the recovery menu on the live install log, the 72% stall
+# measured; back again whenever it is quit. Pulled in by installer.service.d/xsguard.conf.
 [Unit]
 Description=xsguard install monitor on tty4
 
@@ -333,8 +341,8 @@ StandardOutput=tty
 TTYPath=/dev/tty4
 TTYReset=yes
 TTYVHangup=yes
-Restart=on-failure
-RestartSec=2
+Restart=always
+RestartSec=1
 )xsguard_hook";
 
 }  // namespace

@@ -137,6 +137,22 @@ fi
 reset "xsguard.stall-after=7"
 FAKE_RC=0 expect_rc hooks_monitor 0 timeout 5 sh initramfs/lib/monitor --json
 expect hooks_monitor_args grep -q -- "watch --stall-after 7 --json" "$XSGUARD_STATE/calls"
+# On a console (here a tmux pane) it is the menu, opened on the log; quitting it ends
+# the script (systemd starts it again).
+if command -v tmux >/dev/null; then
+  sock=$TMP/tmux-monitor.sock
+  tmux -S "$sock" new-session -d -x 100 -y 30 \
+    "XSGUARD=$XSGUARD XSGUARD_LIB=$XSGUARD_LIB XSGUARD_STATE=$XSGUARD_STATE CMDLINE_FILE=$CMDLINE_FILE FAKE_MENU_RC=1 sh initramfs/lib/monitor; echo monitor-rc=\$?; sleep 60"
+  for _ in $(seq 50); do tmux -S "$sock" capture-pane -p -t 0 | grep -q 'recovery menu (stand-in)' && break; sleep 0.1; done
+  expect hooks_monitor_menu grep -q -- "^menu --screen log --stall-after 7$" "$XSGUARD_STATE/calls"
+  tmux -S "$sock" send-keys -t 0 Enter
+  for _ in $(seq 50); do tmux -S "$sock" capture-pane -p -t 0 | grep -q 'monitor-rc=' && break; sleep 0.1; done
+  expect hooks_monitor_menu_quit sh -c "tmux -S '$sock' capture-pane -p -t 0 | grep -q 'monitor-rc=0'"
+  expect hooks_monitor_menu_no_watch sh -c "! grep -q '^watch --stall-after 7$' '$XSGUARD_STATE/calls'"
+  tmux -S "$sock" kill-server
+else
+  echo "SKIP hooks_monitor_menu: tmux not installed"
+fi
 
 # Every hook parses under busybox sh (the stand-in installer) and bash (the installer).
 for f in initramfs/lib/common.sh initramfs/lib/preflight initramfs/lib/monitor initramfs/answerfile/*; do
