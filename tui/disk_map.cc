@@ -171,6 +171,13 @@ std::vector<int> layout_map(const std::vector<MapRegion>& regions, int width) {
     weight[i] = r.kind == MapRegion::Kind::skipped ? 0 : std::log2(double(r.end - r.start) + 1.0);
     need += min[i];
   }
+  if (need > width) {
+    // More regions than room: each gets its share (labels are cut when drawn).
+    const int per = std::max(1, (width - 1) / int(regions.size()));
+    for (auto& m : min) m = std::min(m, per);
+    need = 1;
+    for (int m : min) need += m;
+  }
   const int spare = std::max(0, width - need);
   double total = 0;
   for (double w : weight) total += w;
@@ -182,7 +189,9 @@ std::vector<int> layout_map(const std::vector<MapRegion>& regions, int width) {
     if (i + 1 == regions.size()) extra += spare - given;  // rounding leftovers
     pos += min[i] + extra;
   }
-  x.push_back(std::min(pos, width - 1));
+  x.push_back(pos);
+  // Never past the bar, even when there are more regions than columns.
+  for (auto& v : x) v = std::min(v, width - 1);
   return x;
 }
 

@@ -88,6 +88,21 @@ TEST_CASE("disk map layout: every region visible, widths add up") {
   CHECK(xs[3] - xs[2] > xs[1] - xs[0]);
 }
 
+TEST_CASE("disk map layout: more regions than columns stay inside the bar") {
+  std::vector<Json> parts;
+  for (int i = 0; i < 30; ++i)
+    parts.push_back(part(i + 1, 40 + uint64_t(i) * 60, 40 + uint64_t(i) * 60 + 49,
+                         "0FC63DAF-8483-4772-8E79-3D69D8477DE4", "a-long-label"));
+  auto m = disk_start_map(disk("gpt", parts), 0);
+  REQUIRE(m.size() > 30);
+  for (int width : {20, 75}) {
+    auto xs = layout_map(m, width);
+    REQUIRE(xs.size() == m.size() + 1);
+    for (size_t i = 0; i + 1 < xs.size(); ++i) CHECK(xs[i] <= xs[i + 1]);
+    CHECK(xs.back() <= width - 1);
+  }
+}
+
 TEST_CASE("sectors_text") {
   CHECK(sectors_text(62, 512) == "62 sectors (31.0 KiB)");
   CHECK(sectors_text(1, 512) == "1 sectors (512 B)");

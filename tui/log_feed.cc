@@ -26,8 +26,6 @@ LogFeed::LogFeed(WatchOptions options) {
     ::close(write_fd_);
     throw std::runtime_error(std::string("cannot create an eventfd: ") + std::strerror(errno));
   }
-  // The writer sees EPIPE instead of a signal if the menu goes away first.
-  ::signal(SIGPIPE, SIG_IGN);
   options.json = true;
   options.once = false;
   thread_ = std::thread([this, options] { run(options); });
@@ -44,6 +42,12 @@ LogFeed::~LogFeed() {
 }
 
 void LogFeed::run(WatchOptions options) {
+  // A write after the menu closed the pipe then fails with EPIPE in this thread
+  // instead of signalling the process.
+  sigset_t pipe_signal;
+  sigemptyset(&pipe_signal);
+  sigaddset(&pipe_signal, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
   std::string failure;
   try {
     run_watch_follow(options, write_fd_, clock_, stop_fd_);

@@ -56,6 +56,14 @@ std::vector<uint64_t> evidence_lines(const Json& evidence) {
 
 bool LogModel::feed(const std::string& json_line) {
   Json j = Json::parse(json_line, nullptr, false);
+  if (j.is_discarded()) {
+    // Not valid UTF-8 somewhere: the line is still worth showing, with '?' for the
+    // bytes outside ASCII (the screen shows no more than that anyway).
+    std::string ascii = json_line;
+    for (auto& c : ascii)
+      if (static_cast<unsigned char>(c) >= 0x80) c = '?';
+    j = Json::parse(ascii, nullptr, false);
+  }
   if (!j.is_object()) return false;
   const std::string event = str(j, "event");
   const uint64_t line = uint64_t(std::max<int64_t>(0, num(j, "line", 0)));

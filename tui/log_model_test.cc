@@ -132,6 +132,18 @@ TEST_CASE("log model: garbage, the final report and feed errors") {
   CHECK(m.error() == "/nonexistent: no such directory");
 }
 
+TEST_CASE("log model: a record with bytes that are not UTF-8 is still shown") {
+  std::string log(reinterpret_cast<const char*>(kDemoAssets.log), kDemoAssets.log_size);
+  const std::string bad = "INFO     [2017-06-21 14:02:11] label \xf7\x89\xb4 and \xff here\n";
+  log.insert(log.find('\n') + 1, bad);
+  LogModel m;
+  feed_all(m, watch_events(log));
+  bool shown = false;
+  for (const auto& l : m.lines()) shown |= l.line == 2 && l.text.find("label") != std::string::npos &&
+                                           l.text.find("here") != std::string::npos;
+  CHECK(shown);
+}
+
 TEST_CASE("log model: the tail is bounded") {
   LogModel m(10);
   for (int i = 1; i <= 25; ++i)

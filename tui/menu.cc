@@ -50,13 +50,38 @@ volatile sig_atomic_t g_stop_signal = 0;
 
 void on_stop_signal(int) { g_stop_signal = 1; }
 
-void install_stop_handlers() {
-  struct sigaction sa {};
-  sa.sa_handler = on_stop_signal;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = 0;  // no SA_RESTART: poll() must return
-  for (int sig : {SIGHUP, SIGINT, SIGTERM}) sigaction(sig, &sa, nullptr);
-}
+// The stop signals are caught, and blocked everywhere except inside ppoll(): a signal
+// that arrives while the menu works (or before the loop starts) waits for the next
+// ppoll, which returns at once, so none is lost between a check and the wait. Threads
+// started later inherit the block and never see them.
+class StopSignals {
+ public:
+  StopSignals() {
+    sigset_t stop;
+    sigemptyset(&stop);
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    for (int sig : {SIGHUP, SIGINT, SIGTERM}) {
+      sigaddset(&stop, sig);
+      sigaction(sig, &sa, &old_[sig == SIGHUP ? 0 : sig == SIGINT ? 1 : 2]);
+    }
+    sigprocmask(SIG_BLOCK, &stop, &outside_);
+    wait_ = outside_;
+    for (int sig : {SIGHUP, SIGINT, SIGTERM}) sigdelset(&wait_, sig);
+  }
+  ~StopSignals() {
+    sigprocmask(SIG_SETMASK, &outside_, nullptr);
+    int i = 0;
+    for (int sig : {SIGHUP, SIGINT, SIGTERM}) sigaction(sig, &old_[i++], nullptr);
+  }
+  const sigset_t& wait_mask() const { return wait_; }
+  const sigset_t& child_mask() const { return outside_; }
+
+ private:
+  struct sigaction old_[3];
+  sigset_t outside_, wait_;
+};
 constexpr int kCtrlU = 21;
 constexpr int kEscape = 27;
 
@@ -141,8 +166,8 @@ class MenuConsole : public Console {
 
 class MenuApp {
  public:
-  MenuApp(Terminal& term, MenuOptions options)
-      : term_(term), ui_(term), o_(std::move(options)) {
+  MenuApp(Terminal& term, MenuOptions options, const StopSignals& signals)
+      : term_(term), ui_(term), o_(std::move(options)), signals_(signals) {
     if (o_.start_screen == "disks") screen_ = Screen::disks;
     else if (o_.start_screen == "log") screen_ = Screen::log;
     else if (o_.start_screen == "actions") screen_ = Screen::actions;
@@ -165,6 +190,11 @@ class MenuApp {
   int wait_key();
   void draw();
   void mark_dirty() { dirty_ = true; }
+  bool too_small() const { return ui_.rows() < kMinRows || ui_.cols() < kMinCols; }
+  // The selected row of a screen's list, within the list as it is now.
+  int selection(Screen s) const;
+  int item_count(Screen s) const;
+  const Json* selected_disk() const;
 
   // ---- screens -----------------------------------------------------------------
   Rect content() const;
@@ -215,6 +245,7 @@ class MenuApp {
   Terminal& term_;
   Ui ui_;
   MenuOptions o_;
+  const StopSignals& signals_;
   std::unique_ptr<Demo> demo_;
   std::unique_ptr<LogFeed> feed_;
   LogModel log_;
@@ -285,7 +316,11 @@ std::vector<std::string> MenuApp::backup_files() const {
     }
     ::closedir(dir);
   }
-  std::sort(files.begin(), files.end());
+  // Newest first (the names end in their UTC time): the Disks screen restores the
+  // newest backup of a disk; older ones stay in the Actions list.
+  std::sort(files.begin(), files.end(), [](const std::string& a, const std::string& b) {
+    return a.substr(a.rfind('/') + 1) > b.substr(b.rfind('/') + 1);
+  });
   return files;
 }
 
@@ -393,6 +428,10 @@ const Action* MenuApp::action_for_finding(const Finding& f) const {
 
 int MenuApp::wait_key() {
   for (;;) {
+    if (g_stop_signal || quit_) {
+      quit_ = true;
+      return ERR;
+    }
     if (feed_ && log_.version() != log_version_seen_) {
       if (log_.stall().active) stall_seen_ms_ = now_ms();
       log_version_seen_ = log_.version();
@@ -404,15 +443,14 @@ int MenuApp::wait_key() {
       dirty_ = true;
       continue;
     }
+    // While only "too small" is on the screen, nothing may act but q.
+    if (ch != ERR && too_small() && ch != 'q' && ch != 'Q') continue;
     if (ch != ERR) return ch;
     pollfd fds[2] = {{STDIN_FILENO, POLLIN, 0}, {feed_ ? feed_->fd() : -1, POLLIN, 0}};
     // A live stall's clock is redrawn every second; otherwise only input wakes us.
-    const int timeout = log_.stall().active || (feed_ && log_.records()) ? 1000 : -1;
-    int n = ::poll(fds, 2, timeout);
-    if (g_stop_signal) {
-      quit_ = true;
-      return ERR;
-    }
+    const bool ticking = log_.stall().active || (feed_ && log_.records());
+    const timespec second{1, 0};
+    int n = ::ppoll(fds, 2, ticking ? &second : nullptr, &signals_.wait_mask());
     if (n == 0) dirty_ = true;
     if (n > 0 && (fds[1].revents & (POLLIN | POLLHUP))) {
       feed_->drain(log_);
@@ -427,7 +465,7 @@ int MenuApp::wait_key() {
 void MenuApp::draw() {
   dirty_ = false;
   ::werase(stdscr);
-  if (ui_.rows() < kMinRows || ui_.cols() < kMinCols) {
+  if (too_small()) {
     draw_too_small();
   } else {
     draw_frame();
@@ -469,8 +507,9 @@ void MenuApp::draw_frame() {
   std::string state = inhibitors ? std::to_string(inhibitors) + " inhibitor" + (inhibitors > 1 ? "s" : "")
                                  : warnings ? std::to_string(warnings) + " warning" + (warnings > 1 ? "s" : "")
                                             : "no problems found";
+  if (!check_error_.empty()) state = "check failed, " + state;
   ui_.text(0, cols - int(state.size()) - 1, int(state.size()), state,
-           inhibitors ? Role::banner : Role::root_text);
+           inhibitors || !check_error_.empty() ? Role::banner : Role::root_text);
   // Tabs.
   const char* names[] = {"Summary", "Disks", "Install log", "Actions"};
   int x = 1;
@@ -558,7 +597,8 @@ void MenuApp::draw_summary(const Rect& r) {
     ui_.text(y++, r.x, r.w, "check failed: " + check_error_, Role::inhibitor);
   }
   if (findings.empty()) {
-    ui_.text(y, r.x, r.w, "No findings: the disks and the install log show nothing to fix.", Role::good);
+    if (check_error_.empty())
+      ui_.text(y, r.x, r.w, "No findings: the disks and the install log show nothing to fix.", Role::good);
     return;
   }
   ui_.text(y++, r.x, r.w, "Severity  Id                          Title", Role::dim);
@@ -567,9 +607,8 @@ void MenuApp::draw_summary(const Rect& r) {
   const int spare = r.y + r.h - y - int(findings.size()) - 1;
   const int detail_rows = std::max(4, std::min(spare, r.h * 2 / 3));
   const int list_rows = std::max(1, r.y + r.h - y - detail_rows);
-  int& sel = selected_[0];
+  const int sel = selection(Screen::summary);
   int& top = top_[0];
-  sel = std::clamp(sel, 0, int(findings.size()) - 1);
   if (sel < top) top = sel;
   if (sel >= top + list_rows) top = sel - list_rows + 1;
   for (int i = top; i < int(findings.size()) && i < top + list_rows; ++i) {
@@ -601,8 +640,7 @@ void MenuApp::draw_disks(const Rect& r) {
              check_error_.empty() ? Role::window : Role::inhibitor);
     return;
   }
-  int& sel = selected_[1];
-  sel = std::clamp(sel, 0, int(check_.disks.size()) - 1);
+  const int sel = selection(Screen::disks);
   const Json& disk = check_.disks[size_t(sel)];
   const std::string path = json_string(disk, "path");
   const uint64_t sector = std::max<uint64_t>(512, json_u64(disk, "logical_sector_size"));
@@ -611,8 +649,8 @@ void MenuApp::draw_disks(const Rect& r) {
                      ": " + path + "  " + sectors_text(json_u64(disk, "size_bytes") / sector, sector).substr(
                          sectors_text(json_u64(disk, "size_bytes") / sector, sector).find('(')) +
                      "  " + json_string(disk, "label") + "  " + json_string(disk, "model");
+  if (check_.disks.size() > 1) head += "  (Up/Down: other disks)";
   ui_.text(y++, r.x, r.w, head, Role::title);
-  if (check_.disks.size() > 1) ui_.text(y - 1, r.x + r.w - 22, 22, "Up/Down: other disks", Role::dim);
 
   int utility = 0;
   for (const auto& f : check_.findings)
@@ -771,8 +809,7 @@ void MenuApp::draw_stall_panel(const Rect& r) {
 
 void MenuApp::draw_actions(const Rect& r) {
   int y = r.y;
-  int& sel = selected_[3];
-  sel = std::clamp(sel, 0, std::max(0, int(actions_.size()) - 1));
+  const int sel = selection(Screen::actions);
   ui_.text(y++, r.x, r.w, "What xsguard can do here (only what applies is listed):", Role::dim);
   ++y;
   for (int i = 0; i < int(actions_.size()); ++i) {
@@ -796,16 +833,14 @@ std::vector<std::string> MenuApp::screen_buttons() const {
     case Screen::summary: {
       b.push_back("Details");
       const auto findings = all_findings();
-      if (!findings.empty()) {
-        const Finding& f = findings[size_t(std::clamp(selected_[0], 0, int(findings.size()) - 1))];
-        if (action_for_finding(f)) b.push_back("Fix");
-      }
+      if (!findings.empty() && action_for_finding(findings[size_t(selection(Screen::summary))]))
+        b.push_back("Fix");
       b.push_back("Refresh");
       break;
     }
     case Screen::disks:
-      if (!check_.disks.empty()) {
-        const std::string path = json_string(check_.disks[size_t(std::clamp(selected_[1], 0, int(check_.disks.size()) - 1))], "path");
+      if (const Json* disk = selected_disk()) {
+        const std::string path = json_string(*disk, "path");
         if (action_for_disk(Action::Kind::fix_utility, path)) b.push_back("Fix");
         if (action_for_disk(Action::Kind::restore, path)) b.push_back("Restore");
       }
@@ -833,24 +868,23 @@ void MenuApp::press(const std::string& button) {
   } else if (button == "Refresh") {
     refresh_check();
   } else if (button == "Details" && !findings.empty()) {
-    const Finding& f = findings[size_t(std::clamp(selected_[0], 0, int(findings.size()) - 1))];
+    const Finding& f = findings[size_t(selection(Screen::summary))];
     const Action* a = action_for_finding(f);
     std::vector<std::string> buttons = {"Back"};
     if (a) buttons.insert(buttons.begin(), "Fix");
     if (show_text(f.id, finding_text(f), buttons) == 0 && a) run_action(*a);
   } else if (button == "Fix") {
     if (screen_ == Screen::summary && !findings.empty()) {
-      if (const Action* a = action_for_finding(findings[size_t(std::clamp(selected_[0], 0, int(findings.size()) - 1))]))
-        run_action(*a);
-    } else if (screen_ == Screen::disks && !check_.disks.empty()) {
-      if (const Action* a = action_for_disk(Action::Kind::fix_utility, json_string(check_.disks[size_t(selected_[1])], "path")))
+      if (const Action* a = action_for_finding(findings[size_t(selection(Screen::summary))])) run_action(*a);
+    } else if (screen_ == Screen::disks && selected_disk()) {
+      if (const Action* a = action_for_disk(Action::Kind::fix_utility, json_string(*selected_disk(), "path")))
         run_action(*a);
     }
-  } else if (button == "Restore" && !check_.disks.empty()) {
-    if (const Action* a = action_for_disk(Action::Kind::restore, json_string(check_.disks[size_t(selected_[1])], "path")))
+  } else if (button == "Restore" && selected_disk()) {
+    if (const Action* a = action_for_disk(Action::Kind::restore, json_string(*selected_disk(), "path")))
       run_action(*a);
   } else if (button == "Run" && !actions_.empty()) {
-    run_action(actions_[size_t(std::clamp(selected_[3], 0, int(actions_.size()) - 1))]);
+    run_action(actions_[size_t(selection(Screen::actions))]);
   } else if (button == "Follow") {
     log_back_ = 0;
   } else if (button == "Findings") {
@@ -864,7 +898,26 @@ void MenuApp::move_selection(int delta) {
     log_back_ = std::max(0, log_back_ - delta);
     return;
   }
-  selected_[int(screen_)] = std::max(0, selected_[int(screen_)] + delta);
+  selected_[int(screen_)] = std::clamp(selected_[int(screen_)] + delta, 0, std::max(0, item_count(screen_) - 1));
+}
+
+int MenuApp::item_count(Screen s) const {
+  switch (s) {
+    case Screen::summary: return int(check_.findings.size() + log_.findings().size());
+    case Screen::disks: return int(check_.disks.size());
+    case Screen::log: return int(log_.lines().size());
+    case Screen::actions: return int(actions_.size());
+  }
+  return 0;
+}
+
+int MenuApp::selection(Screen s) const {
+  return std::clamp(selected_[int(s)], 0, std::max(0, item_count(s) - 1));
+}
+
+const Json* MenuApp::selected_disk() const {
+  if (check_.disks.empty()) return nullptr;
+  return &check_.disks[size_t(selection(Screen::disks))];
 }
 
 bool MenuApp::handle_key(int key) {
@@ -944,13 +997,18 @@ int MenuApp::show_text(const std::string& title, const std::string& text,
     else if (key == KEY_HOME) top = 0;
     else if (key == KEY_END) top = 1000000;
     else {
-      // Accelerator: a button's first letter.
+      // Accelerator: a button's first letter, only when no other button shares it
+      // (with "Create" and "Cancel", c must not mean either).
+      int match = -1, matches = 0;
       for (size_t i = 0; i < buttons.size(); ++i)
-        if (key < 256 && std::tolower(key) == std::tolower(static_cast<unsigned char>(buttons[i][0]))) {
-          result = int(i);
-          break;
+        if (key > 0 && key < 256 && std::tolower(key) == std::tolower(static_cast<unsigned char>(buttons[i][0]))) {
+          match = int(i);
+          ++matches;
         }
-      if (result >= 0) break;
+      if (matches == 1) {
+        result = match;
+        break;
+      }
     }
     mark_dirty();
   }
@@ -1238,8 +1296,20 @@ void MenuApp::do_shell() {
   std::fflush(stdout);
   const char* shell = std::getenv("SHELL");
   if (!shell || !*shell || ::access(shell, X_OK) != 0) shell = "/bin/sh";
+  // Ctrl-C in the shell reaches the menu too (same process group): ignored meanwhile,
+  // as system() does, which also drops it if it was pending.
+  struct sigaction ignore {}, old_int {}, old_quit {};
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  ::sigaction(SIGINT, &ignore, &old_int);
+  ::sigaction(SIGQUIT, &ignore, &old_quit);
   const pid_t pid = ::fork();
   if (pid == 0) {
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    for (int sig : {SIGINT, SIGQUIT, SIGPIPE}) ::sigaction(sig, &dfl, nullptr);
+    ::sigprocmask(SIG_SETMASK, &signals_.child_mask(), nullptr);
     ::execl(shell, shell, static_cast<char*>(nullptr));
     std::perror(shell);
     ::_exit(127);
@@ -1249,6 +1319,8 @@ void MenuApp::do_shell() {
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
   }
+  ::sigaction(SIGINT, &old_int, nullptr);
+  ::sigaction(SIGQUIT, &old_quit, nullptr);
   term_.resume();
   refresh_check();
 }
@@ -1287,9 +1359,11 @@ bool MenuApp::confirm_quit() {
   if (!o_.preflight) return true;
   bool inhibitor = false;
   for (const auto& f : all_findings()) inhibitor |= f.inhibitor;
-  if (!inhibitor) return true;
-  return show_text("Continue", "Inhibitors remain: the installation is likely to fail or lose data. "
-                               "Continue with the installer anyway?",
+  if (!inhibitor && check_error_.empty()) return true;
+  return show_text("Continue",
+                   std::string(inhibitor ? "Inhibitors remain: the installation is likely to fail or lose data."
+                                         : "The check itself failed (" + check_error_ + "): the disks were not judged.") +
+                       " Continue with the installer anyway?",
                    {"Back", "Continue"}) == 1;
 }
 
@@ -1312,19 +1386,21 @@ int MenuApp::run() {
   w.firmware = o_.firmware;
   feed_ = std::make_unique<LogFeed>(w);
   if (demo_) demo_->start();
-  install_stop_handlers();
-  while (!quit_ && !g_stop_signal) {
+  while (!quit_) {
     const int key = wait_key();
     if (!quit_) handle_key(key);
   }
-  return exit_code_for(all_findings());
+  // A check that could not run is not a clean bill of health.
+  const int rc = exit_code_for(all_findings());
+  return check_error_.empty() ? rc : std::max(rc, int(kExitWarnings));
 }
 
 }  // namespace
 
 int run_menu(const MenuOptions& options) {
+  StopSignals signals;  // first: ncurses then leaves these signals alone
   Terminal term(TerminalOptions{options.mono});
-  MenuApp app(term, options);
+  MenuApp app(term, options, signals);
   return app.run();
 }
 

@@ -14,6 +14,7 @@
 
 #include "model/errors.h"
 #include "tui/terminfo_entries.h"
+#include "tui/text.h"
 
 namespace xsguard::tui {
 namespace {
@@ -137,7 +138,7 @@ Terminal::Terminal(const TerminalOptions& options) {
     }
   }
   if (!screen_)
-    throw UsageError("no terminfo entry for TERM=" + term +
+    throw UsageError("no terminfo entry for TERM=" + printable(term) +
                      " on this machine or built in (linux, vt100, vt102, vt220, xterm, "
                      "xterm-256color, screen, screen-256color)");
   ::set_term(screen_);

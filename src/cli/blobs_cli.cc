@@ -30,8 +30,9 @@ Subcommand add_blobs_command(CLI::App& root) {
       "symlinks; dry run unless --apply, which first writes and verifies a backup. "
       "Exit 3: refused or stopped, nothing unsafe done (run again to resume)");
   p->add_option("--root", prune->root, "a mounted old root, or / on a running host")->required();
-  auto* o_older = p->add_option("--older-than", *older, "remove messages older than DAYS")
-                      ->check(CLI::NonNegativeNumber);
+  // A century is the most that means anything (and keeps the time arithmetic in range).
+  auto* o_older = p->add_option("--older-than", *older, "remove messages older than DAYS (0-36500)")
+                      ->check(CLI::Range(0, 36500));
   auto* o_keep = p->add_option("--keep-newest", *keep, "always keep the N newest messages");
   p->add_option("--backup", prune->backup,
                 "the backup archive to write (gzip pax tar; default: "

@@ -441,14 +441,16 @@ std::string create_file(const Safe2UpgradeOptions& o, Io& io, Console& console, 
                         int rootfd, const Finding* destroys) {
   const std::string file = o.root + "/" + kRel;
   bool created_dir = false;
-  Fd dir = open_preserve(io, o.root, rootfd, true, created_dir);
+  // Look without creating anything: nothing may be written before the answer.
+  Fd dir = open_preserve(io, o.root, rootfd, false, created_dir);
   struct stat st {};
-  if (fstatat(dir.get(), kName, &st, AT_SYMLINK_NOFOLLOW) == 0)
+  if (dir.ok() && fstatat(dir.get(), kName, &st, AT_SYMLINK_NOFOLLOW) == 0)
     return file + " is already present" +
            (S_ISLNK(st.st_mode) ? std::string(" (as a symbolic link)") : std::string()) +
            ": nothing to do";
   confirm(console, out, o.yes,
           "Create " + file + "?" + (destroys ? " " + destroys->title + "." : std::string()));
+  if (!dir.ok()) dir = open_preserve(io, o.root, rootfd, true, created_dir);
   Fd fd(openat(dir.get(), kName, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
   if (!fd.ok() && errno == EEXIST) return file + " is already present: nothing to do";
   if (!fd.ok()) throw RefusedError(file + ": cannot create: " + std::strerror(errno));

@@ -309,6 +309,17 @@ TEST_CASE("safe2upgrade apply: var/preserve missing is created; var missing is r
   CHECK(bare.run() == 0);
 }
 
+TEST_CASE("safe2upgrade apply: nothing is written before the answer, var/preserve included") {
+  OldRoot t;
+  REQUIRE(rmdir((t.root + "/var/preserve").c_str()) == 0);
+  t.o.apply = true;
+  t.console.answer = "";  // Esc in the menu, or an empty line
+  CHECK_THROWS_AS(t.run(), RefusedError);
+  CHECK(t.console.asked == 1);
+  CHECK(!exists(t.root + "/var/preserve"));
+  CHECK(t.io.fsyncs == 0);
+}
+
 TEST_CASE("safe2upgrade apply: links on the path are refused, nothing is created outside") {
   for (const char* linked : {"var/preserve", "var"}) {
     CAPTURE(linked);

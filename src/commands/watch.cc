@@ -92,7 +92,7 @@ size_t plain_run(const char* p, size_t n, bool json) {
 
 size_t utf8_len(const unsigned char* s, size_t n) {
   unsigned char c = s[0];
-  size_t len = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+  size_t len = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
   if (!len || len > n) return 0;
   for (size_t i = 1; i < len; ++i)
     if ((s[i] & 0xc0) != 0x80) return 0;

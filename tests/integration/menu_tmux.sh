@@ -168,10 +168,33 @@ keys '!'
 check_screen "shell: leaves the menu" "type exit to come back"
 keys 'echo SHELL-RAN-$((6*7))' Enter
 check_screen "shell: the shell runs" "SHELL-RAN-42"
+keys "bash -c 'yes | head -c1 >/dev/null; echo YES-\${PIPESTATUS[0]}'" Enter
+check_screen "shell: programs there get SIGPIPE as usual" "YES-141"
 keys 'exit' Enter
 check_screen "shell: back in the menu" "< Run >"
 quit_and_check_exit "actions: q" "[12]"
 expect "demo: its temporary directory is gone after q" bash -c "! ls -d $TMP/xsguard-demo-* 2>/dev/null | grep -q ."
+
+# ---- signals ------------------------------------------------------------------------
+menu_pid() { pgrep -f "^$BIN menu" | head -n 1; }
+start 80 24 screen --demo --screen actions
+check_screen "signals: the fix dialog is open" "Remove the utility partition"
+keys Enter
+check_screen "signals: asking for yes" "Type yes to go ahead"
+kill -TERM "$(menu_pid)" 2>/dev/null
+check_screen "signals: SIGTERM in a dialog ends the menu" "EXIT=[0-9]" 10
+expect "signals: the demo's files are removed after SIGTERM" bash -c "! ls -d $TMP/xsguard-demo-* 2>/dev/null | grep -q ."
+start 80 24 screen --demo
+keys C-c
+check_screen "signals: Ctrl-C at start-up ends the menu" "EXIT=[0-9]" 15
+expect "signals: the demo's files are removed after Ctrl-C" bash -c "! ls -d $TMP/xsguard-demo-* 2>/dev/null | grep -q ."
+
+# ---- a check that cannot run is not "no problems" ----------------------------------
+: >"$TMP/empty.img"
+start 80 24 screen --disk empty.img --log "$TMP/install-log"
+check_screen "check failed: the header says so" "check failed"
+check_screen "check failed: the summary names the error" "check failed: .*empty.img"
+quit_and_check_exit "check failed: q exits 1, not 0" 1
 
 # ---- the destructive flow on a copy of the Dell image -----------------------------
 IMG=build/images/dell-xs65.img
