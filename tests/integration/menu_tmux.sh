@@ -185,6 +185,15 @@ kill -TERM "$(menu_pid)" 2>/dev/null
 check_screen "signals: SIGTERM in a dialog ends the menu" "EXIT=[0-9]" 10
 expect "signals: the demo's files are removed after SIGTERM" bash -c "! ls -d $TMP/xsguard-demo-* 2>/dev/null | grep -q ."
 start 80 24 screen --demo
+# As soon as the menu catches SIGINT (its first step; the demo is still being built):
+# Ctrl-C.
+catches_sigint() {
+  local pid mask
+  pid=$(menu_pid) && [ -n "$pid" ] || return 1
+  mask=$(awk '/^SigCgt:/ {print $2}' "/proc/$pid/status" 2>/dev/null) && [ -n "$mask" ] || return 1
+  (( (16#$mask & 2) != 0 ))
+}
+for _ in $(seq 200); do catches_sigint && break; sleep 0.02; done
 keys C-c
 check_screen "signals: Ctrl-C at start-up ends the menu" "EXIT=[0-9]" 15
 expect "signals: the demo's files are removed after Ctrl-C" bash -c "! ls -d $TMP/xsguard-demo-* 2>/dev/null | grep -q ."
