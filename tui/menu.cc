@@ -147,6 +147,18 @@ std::string backup_path_in(const std::string& output) {
   return output.substr(start, end + 7 - start);
 }
 
+// One line on how an action's command ended, for the result dialog.
+std::string outcome_of(const std::function<int()>& command) {
+  try {
+    const int rc = command();
+    return rc == kExitClean ? "Done." : "Finished with exit code " + std::to_string(rc) + ".";
+  } catch (const RefusedError& e) {
+    return std::string("Refused: ") + e.what();
+  } catch (const std::exception& e) {
+    return std::string("Failed: ") + e.what();
+  }
+}
+
 class MenuApp;
 
 // fix and restore ask for "yes" through a Console; in the menu the question and
@@ -1135,15 +1147,7 @@ void MenuApp::do_fix(const Action& a) {
   fo.core.core_sectors = o_.core_sectors;
   std::ostringstream out;
   MenuConsole console(*this, out, "Remove the utility partition on " + a.disk);
-  std::string outcome;
-  try {
-    const int rc = run_fix_utility(fo, system_io(), console, out);
-    outcome = rc == kExitClean ? "Done." : "Finished with exit code " + std::to_string(rc) + ".";
-  } catch (const RefusedError& e) {
-    outcome = std::string("Refused: ") + e.what();
-  } catch (const std::exception& e) {
-    outcome = std::string("Failed: ") + e.what();
-  }
+  const std::string outcome = outcome_of([&] { return run_fix_utility(fo, system_io(), console, out); });
   const std::string backup = backup_path_in(out.str());
   if (!backup.empty()) session_backups_.push_back(backup);
   refresh_check();
@@ -1161,15 +1165,7 @@ void MenuApp::do_restore(const Action& a) {
   ro.apply = true;
   std::ostringstream out;
   MenuConsole console(*this, out, "Restore " + a.disk);
-  std::string outcome;
-  try {
-    const int rc = run_restore(ro, system_io(), console, out);
-    outcome = rc == kExitClean ? "Done." : "Finished with exit code " + std::to_string(rc) + ".";
-  } catch (const RefusedError& e) {
-    outcome = std::string("Refused: ") + e.what();
-  } catch (const std::exception& e) {
-    outcome = std::string("Failed: ") + e.what();
-  }
+  const std::string outcome = outcome_of([&] { return run_restore(ro, system_io(), console, out); });
   refresh_check();
   show_text("Result", out.str() + "\n" + outcome, {"OK"}, 0, true);
 }
@@ -1204,13 +1200,7 @@ void MenuApp::do_prune(const Action& a) {
   }
   po.apply = true;
   std::ostringstream out;
-  std::string outcome;
-  try {
-    const int rc = run_blobs_prune(po, system_io(), out);
-    outcome = rc == kExitClean ? "Done." : "Finished with exit code " + std::to_string(rc) + ".";
-  } catch (const std::exception& e) {
-    outcome = std::string("Failed: ") + e.what();
-  }
+  const std::string outcome = outcome_of([&] { return run_blobs_prune(po, system_io(), out); });
   refresh_check();
   show_text("Result", out.str() + "\n" + outcome, {"OK"}, 0, true);
 }
@@ -1233,15 +1223,7 @@ void MenuApp::do_safe2upgrade(const Action& a) {
   so.apply = true;
   std::ostringstream out;
   MenuConsole console(*this, out, verb + " var/preserve/safe2upgrade");
-  std::string outcome;
-  try {
-    const int rc = run_safe2upgrade(so, system_io(), console, out);
-    outcome = rc == kExitClean ? "Done." : "Finished with exit code " + std::to_string(rc) + ".";
-  } catch (const RefusedError& e) {
-    outcome = std::string("Refused: ") + e.what();
-  } catch (const std::exception& e) {
-    outcome = std::string("Failed: ") + e.what();
-  }
+  const std::string outcome = outcome_of([&] { return run_safe2upgrade(so, system_io(), console, out); });
   refresh_check();
   show_text("Result", out.str() + "\n" + outcome, {"OK"}, 0, true);
 }
@@ -1278,15 +1260,7 @@ void MenuApp::do_bundle() {
   bo.disks = o_.disks;
   bo.root = o_.old_root;
   std::ostringstream out;
-  std::string outcome;
-  try {
-    const int rc = run_bundle(bo, system_io(), out);
-    outcome = rc == kExitClean ? "Done." : "Finished with exit code " + std::to_string(rc) + ".";
-  } catch (const RefusedError& e) {
-    outcome = std::string("Refused: ") + e.what();
-  } catch (const std::exception& e) {
-    outcome = std::string("Failed: ") + e.what();
-  }
+  const std::string outcome = outcome_of([&] { return run_bundle(bo, system_io(), out); });
   show_text("Result", out.str() + "\n" + outcome, {"OK"}, 0, true);
 }
 

@@ -31,6 +31,7 @@
 #include "log/clock.h"
 #include "model/errors.h"
 #include "model/table_text.h"
+#include "probe/disk_guard.h"
 #include "probe/disk_probe.h"
 #include "report/report.h"
 
@@ -94,20 +95,6 @@ std::vector<std::string> disk_sys_dirs(const std::string& path) {
       std::ifstream in("/sys/block/" + name + "/loop/backing_file");
       std::string backing;
       if (std::getline(in, backing) && backing == target) out.push_back(real("/sys/block/" + name));
-    }
-  }
-  return out;
-}
-
-// /proc/mounts escapes spaces and the like as \040.
-std::string unescape(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size()) {
-      out += char((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
-      i += 3;
-    } else {
-      out += s[i];
     }
   }
   return out;
@@ -541,7 +528,7 @@ std::vector<std::string> bundle_destinations(const std::vector<std::string>& dis
     fields >> source >> target >> type >> options;
     if (source.rfind("/dev/", 0) != 0 || ("," + options + ",").find(",ro,") != std::string::npos)
       continue;
-    target = unescape(target);
+    target = unescape_mount_field(target);
     uint64_t free_bytes = 0;
     struct stat st {};
     if (target == "/tmp" || !writable_dir(target, &free_bytes) || stat(target.c_str(), &st) != 0 ||

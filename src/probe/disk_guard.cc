@@ -31,20 +31,6 @@ bool on_disk(dev_t rdev, const std::string& disk_sys) {
   return dev == disk_sys || dev.rfind(disk_sys + "/", 0) == 0;
 }
 
-// /proc/mounts escapes spaces and the like as \040.
-std::string unescape(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size()) {
-      out += char((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
-      i += 3;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
 std::vector<std::string> list_dir(const std::string& path) {
   std::vector<std::string> out;
   if (DIR* d = opendir(path.c_str())) {
@@ -56,6 +42,19 @@ std::vector<std::string> list_dir(const std::string& path) {
 }
 
 }  // namespace
+
+std::string unescape_mount_field(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 3 < s.size()) {
+      out += char((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
+      i += 3;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
 
 std::vector<std::string> disk_users(const FileSource& disk, const std::string& path) {
   std::vector<std::string> users;
@@ -78,9 +77,9 @@ std::vector<std::string> disk_users(const FileSource& disk, const std::string& p
     std::string source, target;
     fields >> source >> target;
     struct stat st {};
-    if (source.rfind("/dev/", 0) == 0 && stat(unescape(source).c_str(), &st) == 0 &&
+    if (source.rfind("/dev/", 0) == 0 && stat(unescape_mount_field(source).c_str(), &st) == 0 &&
         S_ISBLK(st.st_mode) && on_disk(st.st_rdev, disk_sys))
-      users.push_back(unescape(source) + " mounted on " + unescape(target));
+      users.push_back(unescape_mount_field(source) + " mounted on " + unescape_mount_field(target));
   }
   std::ifstream swaps("/proc/swaps");
   for (std::string line; std::getline(swaps, line);) {
@@ -108,7 +107,7 @@ std::string backup_dir_on_other_disk(const FileSource& disk, uint64_t bytes_need
     fields >> source >> target >> type >> options;
     if (source.rfind("/dev/", 0) != 0 || ("," + options + ",").find(",ro,") != std::string::npos)
       continue;
-    target = unescape(target);
+    target = unescape_mount_field(target);
     struct stat st {};
     if (stat(target.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
     if (!disk_sys.empty() && on_disk(st.st_dev, disk_sys)) continue;

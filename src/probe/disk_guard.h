@@ -16,4 +16,8 @@ std::vector<std::string> disk_users(const FileSource& disk, const std::string& p
 // room for bytes_needed; "" when none (the caller falls back to /tmp and says so).
 std::string backup_dir_on_other_disk(const FileSource& disk, uint64_t bytes_needed);
 
+// A field of /proc/mounts as the path it stands for (spaces and the like are
+// escaped there as \040).
+std::string unescape_mount_field(const std::string& field);
+
 }  // namespace xsguard
