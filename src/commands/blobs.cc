@@ -11,11 +11,12 @@
 #include <atomic>
 #include <cerrno>
 #include <cmath>
+#include <condition_variable>
 #include <cstring>
 #include <ctime>
-#include <exception>
+#include <memory>
+#include <mutex>
 #include <ostream>
-#include <thread>
 #include <unordered_map>
 
 #include "commands/disk_change.h"
@@ -23,6 +24,7 @@
 #include "store/blob_tree.h"
 #include "store/journal.h"
 #include "store/tar_archive.h"
+#include "store/task_pool.h"
 
 namespace xsguard {
 
@@ -38,24 +40,26 @@ using namespace store;
 // per byte.
 //
 // Calibration (bench/blobs.bench.sh measures the same on the machine it runs on): a
-// tree made by tools/mkblobs with 200,000 messages (1,000,121 entries: 200,000 files of
-// about 460 bytes, 800,000 absolute symlinks, 111 directories, 20 rrds), ext4 on a
-// virtio disk, 2 CPUs, page cache dropped (echo 3 > /proc/sys/vm/drop_caches) before
-// each copy:
-//   cp -a of the whole tree:                        98.0 s   (98 us per entry)
-//   cp -a of messages/uuids alone (200,000 links):  18.2 s   (91 us per link)
-//   so per message file: (98.0 - 800,111 x 91 us) / 200,000 = 126 us
-//   Python os.walk + lstat + lchown of the copy:    26.5 s for 1,000,121 entries and
-//                                                    6.5 s for the 200,000 links (26-32 us)
-// Per entry, copy plus walk: file 126 + 26 = ~150 us, symlink 91 + 30 = ~120 us,
-// directory taken as a symlink; bytes at 2 ns each (500 MB/s) only matter for rrds.
-// The creation of entries on the target dominates, so a warm cache does not make it
-// much faster (a warm run on a busy machine took 173 s for the copy). A spinning disk
-// is slower still: these figures are a floor, which is why hosts in the field with a
-// few million entries sit at 72% for up to an hour.
-constexpr double kFileSeconds = 150e-6;
-constexpr double kLinkSeconds = 120e-6;
-constexpr double kDirSeconds = 120e-6;
+// tree made by tools/mkblobs with 200,000 messages (1,000,121 entries: 200,020 files,
+// the messages of about 460 bytes and 20 rrds; 800,000 absolute symlinks; 101
+// directories), ext4 on a virtio disk, 2 CPUs with one other CPU-bound process running
+// (load average 1.0), page cache dropped (echo 3 > /proc/sys/vm/drop_caches) before each
+// copy:
+//   cp -a of the whole tree:                        60.2 s
+//   Python os.walk + lstat + lchown of the copy:    10.9 s
+//   together 71.1 s, 71 us per entry (an earlier run at load average 2: 66.2 s)
+// The split between kinds comes from trees of one kind (made by a warm copy, so that
+// their inodes are packed as the whole tree's are not): 200,000 message files cost
+// 134 us each and 200,000 symlinks 128 us each, copy plus walk. In the whole tree an
+// entry cost 0.55 times that, so both are scaled to the whole tree's time: file 74 us,
+// symlink 70 us, directory taken as a symlink; bytes at 2 ns each
+// (500 MB/s) only matter for rrds. The creation of entries on the target dominates, so
+// a warm cache does not make it much faster. A spinning disk is slower still: these
+// figures are a floor, which is why hosts in the field with a few million entries sit
+// at 72% for up to an hour.
+constexpr double kFileSeconds = 74e-6;
+constexpr double kLinkSeconds = 70e-6;
+constexpr double kDirSeconds = 70e-6;
 constexpr double kByteSeconds = 2e-9;
 
 double predict_restore_seconds(const RestoreCost& c) {
@@ -152,14 +156,15 @@ class Tree {
     w.walk(msg_.get(), "messages");
   }
 
-  // A link's verdict against the index.
+  // A link's verdict against the index: has(key) says whether it holds a message.
   enum class Verdict { to_message, dangling, outside, inside_ok };
-  Verdict judge(const LinkTarget& t, const MessageIndex& idx) const {
+  template <class Has>
+  Verdict judge(const LinkTarget& t, Has&& has) const {
     switch (t.kind) {
       case LinkTarget::outside:
         return Verdict::outside;
       case LinkTarget::message:
-        if (idx.has(t.key)) return Verdict::to_message;
+        if (has(t.key)) return Verdict::to_message;
         // Not in the snapshot: it may have been written since (a running host). Ask
         // the tree itself before calling the link dangling.
         return exists_in_tree(fd_.get(), t.rel) ? Verdict::to_message : Verdict::dangling;
@@ -194,6 +199,24 @@ std::string message_name(int dirfd, const std::string& file) {
   for (char& c : name)
     if (c < 0x20 || c > 0x7e) c = '?';
   return name;
+}
+
+// The names of an even sample of the messages (keys sorted): name -> count, the first
+// 1024 distinct names only. *sampled: the messages that had a name.
+std::unordered_map<std::string, uint64_t> sample_message_names(int dirfd,
+                                                               const std::vector<int64_t>& keys,
+                                                               uint64_t* sampled) {
+  std::unordered_map<std::string, uint64_t> names;
+  *sampled = 0;
+  if (keys.empty()) return names;
+  const size_t step = std::max<size_t>(1, keys.size() / kNameSamples);
+  for (size_t i = 0; i < keys.size(); i += step) {
+    std::string n = message_name(dirfd, key_to_name(keys[i]));
+    if (n.empty()) continue;
+    ++*sampled;
+    if (names.size() < 1024 || names.count(n)) ++names[n];
+  }
+  return names;
 }
 
 template <class M>
@@ -233,20 +256,20 @@ bool plain_message_target(std::string_view target, std::string_view host_path, i
 }
 
 // The message keys as an open-addressing hash set: one probe per link instead of a
-// binary search through the whole index (8 bytes a slot, at most 4 slots a message).
+// binary search through the whole index (8 bytes a slot, 2 to 4 slots a message).
 class KeySet {
  public:
-  explicit KeySet(const std::vector<int64_t>& keys) {
+  explicit KeySet(size_t count) {
     size_t n = 16;
-    while (n < keys.size() * 2) n <<= 1;
+    while (n < count * 2) n <<= 1;
     slot_.assign(n, kEmpty);
     mask_ = n - 1;
     shift_ = 64 - unsigned(__builtin_ctzll(n));
-    for (int64_t k : keys) {
-      size_t i = hash(k);
-      while (slot_[i] != kEmpty && slot_[i] != k) i = (i + 1) & mask_;
-      slot_[i] = k;
-    }
+  }
+  void insert(int64_t k) {  // at most `count` times
+    size_t i = hash(k);
+    while (slot_[i] != kEmpty && slot_[i] != k) i = (i + 1) & mask_;
+    slot_[i] = k;
   }
   // Brings k's slot towards the cache ahead of has(k).
   void prefetch(int64_t k) const { __builtin_prefetch(&slot_[hash(k)]); }
@@ -268,10 +291,9 @@ class KeySet {
 // What one scanning thread counts; the threads' counts are added up at the end.
 struct ScanCounts {
   Tallies t;
-  uint64_t total_entries = 0, directories = 0, symlinks = 0, dangling = 0, outside = 0,
-           bytes = 0, unreadable_dirs = 0;
+  uint64_t total_entries = 0, directories = 0, symlinks = 0, dangling = 0, outside = 0, bytes = 0,
+           unreadable_dirs = 0;
   std::unordered_map<std::string, uint64_t> classes;
-  std::string target;
   std::string last_class_name;  // class links come a directory at a time
   uint64_t* last_class = nullptr;
 
@@ -287,260 +309,460 @@ struct ScanCounts {
     unreadable_dirs += o.unreadable_dirs;
     for (const auto& [c, n] : o.classes) classes[c] += n;
   }
-
-  // The index's keys; null before the index exists (each such link then asks the tree,
-  // as a link to a message missing from the index does).
-  const KeySet* keys = nullptr;
-
-  // A link to messages/<ts> is looked up in the key set one link later: its slot is
-  // prefetched now and is in the cache once the next readlinkat() has returned.
-  PartTally* pending = nullptr;
-  int64_t pending_key = 0;
-  std::string pending_rel;  // messages/<ts>, as the link names it
-
-  void settle(const Tree& tree) {
-    if (!pending) return;
-    PartTally& p = *pending;
-    pending = nullptr;
-    if (keys && keys->has(pending_key)) return;  // to a message
-    // Not in the snapshot: it may have been written since (a running host).
-    if (!exists_in_tree(tree.fd(), pending_rel)) ++p.dangling, ++dangling;
-  }
-
-  void count_link(const Tree& tree, const MessageIndex& idx, int dirfd, const char* name,
-                  const std::string& rel, PartTally& p) {
-    ++p.symlinks;
-    ++symlinks;
-    const bool ok = read_link(dirfd, name, target);
-    settle(tree);
-    if (!ok) return;
-    int64_t key;
-    std::string_view msg;
-    if (plain_message_target(target, tree.loc().host_path, &key, &msg)) {
-      if (keys) keys->prefetch(key);
-      pending = &p;
-      pending_key = key;
-      pending_rel.assign("messages/").append(msg);
-      return;
+  void count_class(std::string_view rel) {
+    size_t a = rel.find('/'), b = rel.find('/', a + 1);
+    std::string_view cls = rel.substr(a + 1, b - a - 1);
+    if (!last_class || cls != last_class_name) {
+      last_class_name.assign(cls);
+      last_class = &classes[last_class_name];
     }
-    auto v = tree.judge(resolve_link(target, dir_part(rel), tree.loc().host_path), idx);
-    if (v == Tree::Verdict::dangling) ++p.dangling, ++dangling;
-    if (v == Tree::Verdict::outside) ++p.outside, ++outside;
-  }
-
-  // Any entry outside messages/' own files. type: S_IF* or 0 (unknown).
-  void entry(const Tree& tree, const MessageIndex& idx, const WalkEntry& e) {
-    unsigned type = e.type;
-    struct stat st {};
-    if (type == 0 || type == S_IFREG) {
-      if (fstatat(e.dirfd, e.name, &st, AT_SYMLINK_NOFOLLOW) != 0) return;
-      type = st.st_mode & S_IFMT;
-    }
-    ++total_entries;
-    if (type == S_IFDIR) {
-      ++directories;
-      return;
-    }
-    const bool link = type == S_IFLNK;
-    Part part = classify(e.rel, link);
-    PartTally& p = t.of(part);
-    ++p.entries;
-    if (link) {
-      count_link(tree, idx, e.dirfd, e.name, e.rel, p);
-      if (part == Part::class_link) {
-        size_t a = e.rel.find('/'), b = e.rel.find('/', a + 1);
-        std::string_view cls = std::string_view(e.rel).substr(a + 1, b - a - 1);
-        if (!last_class || cls != last_class_name) {
-          last_class_name.assign(cls);
-          last_class = &classes[last_class_name];
-        }
-        ++*last_class;
-      }
-    } else if (type == S_IFREG) {
-      p.bytes += uint64_t(st.st_size);
-      bytes += uint64_t(st.st_size);
-    }
+    ++*last_class;
   }
 };
 
-// messages/' own files, as read from the directory: names (NUL-separated) and keys.
+// A link to messages/<ts>, judged against the index one link later: its slot in the
+// key set is fetched into the cache meanwhile, during the next readlinkat(). Before the
+// index exists, links wait for it. <ts> passed message_key(): at most 18 characters.
+struct PendingLink {
+  int64_t key;
+  uint8_t part;
+  char name[19];
+};
+
+// messages/' own files, as listed: names (NUL-separated), keys, and whether each was
+// still a regular file when stat'ed.
 struct MessageFiles {
   std::string names;
-  std::vector<uint32_t> offset;
-  std::vector<int64_t> key;
-  std::vector<unsigned char> ok;  // stat'ed as a regular file
-  const char* name(size_t i) const { return names.data() + offset[i]; }
+  std::vector<std::pair<int64_t, uint32_t>> by_key;  // key, offset of the name
+  std::vector<unsigned char> ok;
+  const char* name(size_t i) const { return names.data() + by_key[i].second; }
+  void swap(MessageFiles& o) {
+    names.swap(o.names);
+    by_key.swap(o.by_key);
+    ok.swap(o.ok);
+  }
 };
+
+// Links outside messages/ are judged by resolving their target in the tree alone; those
+// inside it, against the index of messages (by key: "1.5" and "1.50000" name the same
+// message).
+enum class Judge { by_index, by_tree };
+
+// The scan, spread over a few threads, one directory (or one slice of the message
+// files) per task: its cost is in system calls (a readlinkat() per symlink), which the
+// cores make side by side. The listing of messages/ builds the index the links are
+// judged against; links read before it exists wait in a bounded list. Each thread uses
+// its own descriptors: threads sharing one pay for its reference count on every call.
+class Scanner {
+ public:
+  Scanner(const Tree& tree, const ScanTuning& tuning)
+      : tree_(tree), host_(tree.loc().host_path), tuning_(tuning) {}
+
+  void run();
+  ScanCounts totals() const;
+  // The index: the message files that were regular files when stat'ed, sorted and
+  // unique. *sampled: the name sample was taken from it (not only from the listing).
+  std::vector<int64_t> take_index(bool* sampled);
+  const std::unordered_map<std::string, uint64_t>& names() const { return names_; }
+  uint64_t names_sampled() const { return names_sampled_; }
+
+ private:
+  struct Worker {
+    ScanCounts c;
+    std::vector<PendingLink> pending;
+    Fd messages;  // this thread's own descriptor of messages/
+    std::string target;
+  };
+  static constexpr size_t kMaxQueuedDirs = 256;  // each holds its parent's descriptor open
+  static constexpr size_t kMaxDepth = 64;        // as Walker
+  static constexpr size_t kSlice = 4096;         // message files stat'ed per task
+
+  void walk_dir(Worker& w, const std::shared_ptr<Fd>& dir, std::string& rel, size_t depth,
+                Judge judge);
+  void add_dir(const std::shared_ptr<Fd>& parent, const char* name, const std::string& rel,
+               size_t depth, Judge judge);
+  void entry(Worker& w, int dirfd, const char* name, const std::string& rel, unsigned type,
+             Judge judge);
+  void count_link(Worker& w, int dirfd, const char* name, const std::string& rel, Part part,
+                  Judge judge);
+  void judge_pending(Worker& w, const KeySet& keys, size_t keep);
+  void list_messages(Worker& w, const std::vector<std::string>& started);
+  void read_messages(Worker& w, const Fd& dir, std::vector<std::string>& subdirs,
+                     std::vector<std::pair<std::string, unsigned>>& others);
+  void stat_files(Worker& w, size_t from, size_t to);
+  void sample_names(Worker& w);
+  int messages_fd(Worker& w);
+  void publish(std::unique_ptr<KeySet> keys);
+  const KeySet& wait_keys();
+
+  const Tree& tree_;
+  const std::string& host_;
+  const ScanTuning& tuning_;
+  TaskPool pool_;
+  std::vector<Worker> workers_;
+  std::atomic<size_t> queued_dirs_{0};
+  MessageFiles files_;
+  std::vector<int64_t> listed_;
+  std::unordered_map<std::string, uint64_t> names_;
+  uint64_t names_sampled_ = 0;
+
+  std::unique_ptr<KeySet> key_set_;
+  std::atomic<const KeySet*> keys_{nullptr};
+  std::mutex keys_mu_;
+  std::condition_variable keys_cv_;
+};
+
+void Scanner::publish(std::unique_ptr<KeySet> keys) {
+  {
+    std::lock_guard<std::mutex> l(keys_mu_);
+    key_set_ = std::move(keys);
+    keys_.store(key_set_.get(), std::memory_order_release);
+  }
+  keys_cv_.notify_all();
+}
+
+const KeySet& Scanner::wait_keys() {
+  if (const KeySet* k = keys_.load(std::memory_order_acquire)) return *k;
+  std::unique_lock<std::mutex> l(keys_mu_);
+  keys_cv_.wait(l, [&] { return key_set_ != nullptr; });
+  return *key_set_;
+}
+
+int Scanner::messages_fd(Worker& w) {
+  if (!w.messages.ok())
+    w.messages.reset(openat(tree_.messages_fd(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  return w.messages.ok() ? w.messages.get() : tree_.messages_fd();
+}
+
+void Scanner::count_link(Worker& w, int dirfd, const char* name, const std::string& rel, Part part,
+                         Judge judge) {
+  ScanCounts& c = w.c;
+  PartTally& p = c.t.of(part);
+  ++p.symlinks;
+  ++c.symlinks;
+  if (!read_link(dirfd, name, w.target)) return;
+  int64_t key;
+  std::string_view msg;
+  if (plain_message_target(w.target, host_, &key, &msg)) {
+    if (judge == Judge::by_tree) {
+      if (!exists_in_tree(tree_.fd(), "messages/" + std::string(msg))) ++p.dangling, ++c.dangling;
+      return;
+    }
+    const KeySet* keys = keys_.load(std::memory_order_acquire);
+    if (keys)
+      keys->prefetch(key);
+    else if (w.pending.size() >= tuning_.max_deferred)
+      keys = &wait_keys();
+    PendingLink l{key, uint8_t(part), {}};
+    msg.copy(l.name, sizeof l.name - 1);
+    w.pending.push_back(l);
+    if (keys) judge_pending(w, *keys, 1);
+    return;
+  }
+  const LinkTarget lt = resolve_link(w.target, dir_part(rel), host_);
+  Tree::Verdict v;
+  if (judge == Judge::by_tree || lt.kind != LinkTarget::message) {
+    v = tree_.judge(lt, [](int64_t) { return false; });
+  } else {
+    const KeySet& keys = wait_keys();
+    v = tree_.judge(lt, [&](int64_t k) { return keys.has(k); });
+  }
+  if (v == Tree::Verdict::dangling) ++p.dangling, ++c.dangling;
+  if (v == Tree::Verdict::outside) ++p.outside, ++c.outside;
+}
+
+void Scanner::entry(Worker& w, int dirfd, const char* name, const std::string& rel, unsigned type,
+                    Judge judge) {
+  ScanCounts& c = w.c;
+  struct stat st {};
+  if (type == 0 || type == S_IFREG) {
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return;
+    type = st.st_mode & S_IFMT;
+  }
+  ++c.total_entries;
+  if (type == S_IFDIR) {
+    ++c.directories;
+    return;
+  }
+  const bool link = type == S_IFLNK;
+  const Part part = classify(rel, link);
+  ++c.t.of(part).entries;
+  if (link) {
+    count_link(w, dirfd, name, rel, part, judge);
+    if (part == Part::class_link) c.count_class(rel);
+  } else if (type == S_IFREG) {
+    c.t.of(part).bytes += uint64_t(st.st_size);
+    c.bytes += uint64_t(st.st_size);
+  }
+}
+
+// A subdirectory is a task of its own while few wait; past that it is walked in place,
+// which bounds the descriptors held open.
+void Scanner::add_dir(const std::shared_ptr<Fd>& parent, const char* name, const std::string& rel,
+                      size_t depth, Judge judge) {
+  ++queued_dirs_;
+  pool_.add([this, parent, name = std::string(name), rel, depth, judge](size_t id) {
+    --queued_dirs_;
+    Worker& w = workers_[id];
+    auto dir = std::make_shared<Fd>(open_dir_nofollow(parent->get(), name.c_str()));
+    if (!dir->ok()) {
+      ++w.c.unreadable_dirs;
+      return;
+    }
+    std::string r = rel;
+    walk_dir(w, dir, r, depth, judge);
+  });
+}
+
+// Every entry of dir (its path rel, entries at `depth` as Walker counts them), below it
+// too; at the tree's top, messages/ is left to list_messages().
+void Scanner::walk_dir(Worker& w, const std::shared_ptr<Fd>& dir, std::string& rel, size_t depth,
+                       Judge judge) {
+  DirReader reader(dir->get());
+  const size_t base = rel.size();
+  for (DirEntry e; reader.next(e);) {
+    rel.resize(base);
+    if (base) rel += '/';
+    rel += e.name;
+    entry(w, dir->get(), e.name, rel, e.type, judge);
+    bool is_dir = e.type == S_IFDIR;
+    if (e.type == 0) {
+      struct stat st {};
+      is_dir = fstatat(dir->get(), e.name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+    }
+    if (!is_dir || depth + 1 >= kMaxDepth || rel == "messages") continue;
+    if (queued_dirs_ < kMaxQueuedDirs) {
+      add_dir(dir, e.name, rel, depth + 1, judge);
+      continue;
+    }
+    auto sub = std::make_shared<Fd>(open_dir_nofollow(dir->get(), e.name));
+    if (!sub->ok()) {
+      ++w.c.unreadable_dirs;
+      continue;
+    }
+    walk_dir(w, sub, rel, depth + 1, judge);
+  }
+  rel.resize(base);
+  if (reader.err()) ++w.c.unreadable_dirs;
+}
+
+// messages/ itself, names only: the directory says which entries are files, so the
+// index of messages exists before any of them is stat'ed (for their sizes, in slices).
+// Then the work that needs the index: the other link directories, messages/' other
+// entries, the message files' sizes and the sample of names.
+void Scanner::list_messages(Worker& w, const std::vector<std::string>& started) {
+  std::vector<std::string> subdirs;
+  std::vector<std::pair<std::string, unsigned>> others;
+  auto dir =
+      std::make_shared<Fd>(openat(tree_.messages_fd(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  try {
+    if (dir->ok())
+      read_messages(w, *dir, subdirs, others);
+    else
+      ++w.c.unreadable_dirs;
+    auto keys = std::make_unique<KeySet>(files_.by_key.size());
+    for (const auto& [key, offset] : files_.by_key) keys->insert(key);
+    if (tuning_.before_index) tuning_.before_index();
+    publish(std::move(keys));
+  } catch (...) {
+    if (!keys_.load()) publish(std::make_unique<KeySet>(0));
+    throw;
+  }
+  if (!dir->ok()) return;
+  for (const std::string& sub : subdirs)
+    if (std::find(started.begin(), started.end(), sub) == started.end())
+      add_dir(dir, sub.c_str(), "messages/" + sub, 0, Judge::by_index);
+  std::string rel;
+  for (const auto& [name, t] : others) {
+    rel.assign("messages/").append(name);
+    entry(w, dir->get(), name.c_str(), rel, t, Judge::by_index);
+  }
+  auto& f = files_.by_key;
+  std::sort(f.begin(), f.end());
+  files_.ok.assign(f.size(), 0);
+  for (const auto& [key, offset] : f)
+    if (listed_.empty() || listed_.back() != key) listed_.push_back(key);
+  pool_.add([this](size_t id) { sample_names(workers_[id]); });
+  for (size_t i = 0; i < f.size(); i += kSlice)
+    pool_.add([this, i](size_t id) {
+      stat_files(workers_[id], i, std::min(files_.by_key.size(), i + kSlice));
+    });
+}
+
+void Scanner::read_messages(Worker& w, const Fd& dir, std::vector<std::string>& subdirs,
+                            std::vector<std::pair<std::string, unsigned>>& others) {
+  // The directory's size bounds its names (a directory entry takes at least 12 bytes
+  // for a name of up to 4). Reserved address space costs no memory until used, and
+  // spares copying the arrays as they grow, when old and new would both be resident.
+  struct stat st {};
+  if (fstat(dir.get(), &st) == 0 && st.st_size > 0) {
+    const size_t bound = std::min<size_t>(size_t(st.st_size), size_t(1) << 28);
+    files_.names.reserve(bound);
+    files_.by_key.reserve(bound / 12);
+  }
+  DirReader reader(dir.get());
+  for (DirEntry e; reader.next(e);) {
+    unsigned t = e.type;
+    if (t == 0) {
+      struct stat st {};
+      if (fstatat(dir.get(), e.name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+      t = st.st_mode & S_IFMT;
+    }
+    if (t == S_IFDIR) subdirs.emplace_back(e.name);
+    if (t == S_IFREG) {
+      if (auto key = message_key(e.name)) {
+        files_.by_key.emplace_back(*key, uint32_t(files_.names.size()));
+        files_.names.append(e.name, std::strlen(e.name) + 1);
+        continue;
+      }
+    }
+    others.emplace_back(e.name, t);
+  }
+  if (reader.err()) ++w.c.unreadable_dirs;
+}
+
+// Message files [from, to) of the index: their sizes, and whether each is still a file.
+void Scanner::stat_files(Worker& w, size_t from, size_t to) {
+  ScanCounts& c = w.c;
+  PartTally& files = c.t.of(Part::message_file);
+  const int fd = messages_fd(w);
+  std::string rel;
+  for (size_t k = from; k < to; ++k) {
+    struct stat st {};
+    if (fstatat(fd, files_.name(k), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    if (!S_ISREG(st.st_mode)) {  // changed since the directory was read
+      rel.assign("messages/").append(files_.name(k));
+      entry(w, fd, files_.name(k), rel, unsigned(st.st_mode & S_IFMT), Judge::by_index);
+      continue;
+    }
+    files_.ok[k] = 1;
+    ++c.total_entries;
+    ++files.entries;
+    files.bytes += uint64_t(st.st_size);
+    c.bytes += uint64_t(st.st_size);
+  }
+}
+
+// Names: an even sample across time (reading every file would cost more than the walk),
+// taken from the listing; scan_blobs() takes it again if stat() found some of those
+// files gone.
+void Scanner::sample_names(Worker& w) {
+  names_ = sample_message_names(messages_fd(w), listed_, &names_sampled_);
+}
+
+// Judges the pending links but the last `keep`.
+void Scanner::judge_pending(Worker& w, const KeySet& keys, size_t keep) {
+  auto& pending = w.pending;
+  if (pending.size() <= keep) return;
+  const auto last = pending.end() - long(keep);
+  for (auto l = pending.begin(); l != last; ++l) {
+    if (keys.has(l->key)) continue;
+    // Not in the snapshot: it may have been written since (a running host).
+    if (exists_in_tree(tree_.fd(), std::string("messages/") + l->name)) continue;
+    ++w.c.t.part[l->part].dangling;
+    ++w.c.dangling;
+  }
+  pending.erase(pending.begin(), last);
+}
+
+void Scanner::run() {
+  const size_t threads = tuning_.threads ? tuning_.threads : scan_threads();
+  workers_.resize(threads);
+  // The biggest link directories start at once, alongside the listing of messages/.
+  std::vector<std::string> started;
+  auto messages =
+      std::make_shared<Fd>(tree_.messages_fd() < 0 ? -1
+                                                   : openat(tree_.messages_fd(), ".",
+                                                            O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (messages->ok()) {
+    pool_.add([this, &started](size_t id) { list_messages(workers_[id], started); });
+    for (const char* sub : {"uuids", "refs", "gen"}) {
+      auto d = std::make_shared<Fd>(open_dir_nofollow(messages->get(), sub));
+      if (!d->ok()) continue;
+      started.emplace_back(sub);
+      pool_.add([this, d, sub](size_t id) {
+        std::string rel = std::string("messages/") + sub;
+        walk_dir(workers_[id], d, rel, 0, Judge::by_index);
+      });
+    }
+  } else {
+    if (tree_.messages_fd() >= 0) ++workers_[0].c.unreadable_dirs;
+    publish(std::make_unique<KeySet>(0));
+  }
+  auto top = std::make_shared<Fd>(openat(tree_.fd(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (top->ok()) {
+    pool_.add([this, top](size_t id) {
+      std::string rel;
+      walk_dir(workers_[id], top, rel, 0, Judge::by_tree);
+    });
+  } else {
+    ++workers_[0].c.unreadable_dirs;
+  }
+  pool_.run(threads);
+  for (Worker& w : workers_) {
+    judge_pending(w, wait_keys(), 0);
+    std::vector<PendingLink>().swap(w.pending);
+  }
+}
+
+std::vector<int64_t> Scanner::take_index(bool* sampled) {
+  const auto& ok = files_.ok;
+  std::vector<int64_t> keys;
+  if (std::find(ok.begin(), ok.end(), 0) == ok.end()) {
+    keys.swap(listed_);
+    *sampled = true;
+  } else {
+    for (size_t k = 0; k < files_.by_key.size(); ++k)
+      if (ok[k] && (keys.empty() || keys.back() != files_.by_key[k].first))
+        keys.push_back(files_.by_key[k].first);
+    *sampled = keys == listed_;
+  }
+  MessageFiles().swap(files_);
+  return keys;
+}
+
+ScanCounts Scanner::totals() const {
+  ScanCounts sum;
+  for (const Worker& w : workers_) sum.add(w.c);
+  return sum;
+}
 
 }  // namespace
 
-BlobsScan scan_blobs(const std::string& root, int64_t now) {
+BlobsScan scan_blobs(const std::string& root, int64_t now, const ScanTuning& tuning) {
   Tree tree(root);
   BlobsScan s;
   s.root = root;
   s.blobs_dir = tree.loc().path;
   s.host_path = tree.loc().host_path;
   s.now = now_or(now);
-  ScanCounts sum;
-  MessageIndex idx;
+  Scanner scanner(tree, tuning);
+  scanner.run();
+  const ScanCounts sum = scanner.totals();
 
-  // 1. Everything outside messages/.
-  {
-    Walker top;
-    top.error = [&](const WalkError&) { ++sum.unreadable_dirs; };
-    top.enter = [&](const WalkEntry& e) { return e.rel != "messages"; };
-    top.visit = [&](const WalkEntry& e) { sum.entry(tree, idx, e); };
-    top.walk(tree.fd(), "");
-    sum.settle(tree);
+  bool sampled_index = false;
+  const std::vector<int64_t> keys = scanner.take_index(&sampled_index);
+  std::unordered_map<std::string, uint64_t> names;
+  if (sampled_index) {
+    names = scanner.names();
+    s.names_sampled = scanner.names_sampled();
+  } else {
+    names = sample_message_names(tree.messages_fd(), keys, &s.names_sampled);
   }
-
-  // 2. messages/ itself, names only: the directory says which entries are files, so
-  // the index of messages exists before any of them is stat'ed (for their sizes, below).
-  std::vector<std::string> subdirs;
-  MessageFiles mf;
-  std::vector<std::pair<std::string, unsigned>> others;  // counted once the index exists
-  if (tree.messages_fd() >= 0) {
-    Walker w;
-    w.enter = [](const WalkEntry&) { return false; };
-    w.error = [&](const WalkError&) { ++sum.unreadable_dirs; };
-    w.visit = [&](const WalkEntry& e) {
-      unsigned t = e.type;
-      if (t == 0) {
-        struct stat st {};
-        if (fstatat(e.dirfd, e.name, &st, AT_SYMLINK_NOFOLLOW) != 0) return;
-        t = st.st_mode & S_IFMT;
-      }
-      if (t == S_IFDIR) subdirs.emplace_back(e.name);
-      if (t == S_IFREG) {
-        if (auto key = message_key(e.name)) {
-          mf.offset.push_back(uint32_t(mf.names.size()));
-          mf.names.append(e.name, std::strlen(e.name) + 1);
-          mf.key.push_back(*key);
-          return;
-        }
-      }
-      others.emplace_back(e.name, t);
-    };
-    w.walk(tree.messages_fd(), "messages");
-  }
-  idx.keys = mf.key;
-  std::sort(idx.keys.begin(), idx.keys.end());
-  idx.keys.erase(std::unique(idx.keys.begin(), idx.keys.end()), idx.keys.end());
-  const KeySet keys(idx.keys);
-  sum.keys = &keys;
-  for (const auto& [name, t] : others) {
-    std::string rel = "messages/" + name;
-    sum.entry(tree, idx, WalkEntry{tree.messages_fd(), name.c_str(), rel, t});
-  }
-  sum.settle(tree);
-
-  // 3. In parallel: the message files' sizes (in slices) and the link directories
-  // (uuids, refs, gen, one per class). Each thread keeps its own counts.
-  mf.ok.assign(mf.key.size(), 0);
-  struct Task {
-    size_t from = 0, to = 0;  // message files [from, to)
-    const std::string* subdir = nullptr;
-  };
-  std::vector<Task> tasks;
-  for (const std::string& sub : subdirs)  // the biggest first
-    if (sub == "uuids" || sub == "refs" || sub == "gen") tasks.push_back({0, 0, &sub});
-  constexpr size_t kSlice = 16384;
-  for (size_t i = 0; i < mf.key.size(); i += kSlice)
-    tasks.push_back({i, std::min(mf.key.size(), i + kSlice), nullptr});
-  for (const std::string& sub : subdirs)
-    if (!(sub == "uuids" || sub == "refs" || sub == "gen")) tasks.push_back({0, 0, &sub});
-
-  const unsigned hw = std::thread::hardware_concurrency();
-  const size_t nthreads = std::max<size_t>(1, std::min<size_t>({hw ? hw : 1, 4, tasks.size()}));
-  std::vector<ScanCounts> counts(nthreads);
-  std::vector<std::exception_ptr> failed(nthreads);
-  std::atomic<size_t> next{0};
-  auto work = [&](size_t id) {
-    try {
-      ScanCounts& c = counts[id];
-      c.keys = &keys;
-      PartTally& files = c.t.of(Part::message_file);
-      std::string rel;
-      for (size_t i; (i = next.fetch_add(1)) < tasks.size();) {
-        const Task& task = tasks[i];
-        if (!task.subdir) {
-          for (size_t k = task.from; k < task.to; ++k) {
-            struct stat st {};
-            if (fstatat(tree.messages_fd(), mf.name(k), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-            if (!S_ISREG(st.st_mode)) {  // changed since the directory was read
-              rel.assign("messages/").append(mf.name(k));
-              c.entry(tree, idx, WalkEntry{tree.messages_fd(), mf.name(k), rel,
-                                           unsigned(st.st_mode & S_IFMT)});
-              c.settle(tree);
-              continue;
-            }
-            mf.ok[k] = 1;
-            ++c.total_entries;
-            ++files.entries;
-            files.bytes += uint64_t(st.st_size);
-            c.bytes += uint64_t(st.st_size);
-          }
-          continue;
-        }
-        Fd d(open_dir_nofollow(tree.messages_fd(), task.subdir->c_str()));
-        if (!d.ok()) {
-          ++c.unreadable_dirs;
-          continue;
-        }
-        Walker w;
-        w.error = [&](const WalkError&) { ++c.unreadable_dirs; };
-        w.visit = [&](const WalkEntry& e) { c.entry(tree, idx, e); };
-        w.walk(d.get(), "messages/" + *task.subdir);
-        c.settle(tree);
-      }
-    } catch (...) {
-      failed[id] = std::current_exception();
-    }
-  };
-  std::vector<std::thread> threads;
-  try {
-    for (size_t i = 1; i < nthreads; ++i) threads.emplace_back(work, i);
-  } catch (...) {  // no more threads: the ones running and this one do it all
-  }
-  work(0);
-  for (auto& th : threads) th.join();
-  for (auto& f : failed)
-    if (f) std::rethrow_exception(f);
-  for (const ScanCounts& c : counts) sum.add(c);
-
-  // The index: the message files that were regular files when stat'ed.
-  idx.keys.clear();
-  for (size_t k = 0; k < mf.key.size(); ++k)
-    if (mf.ok[k]) idx.keys.push_back(mf.key[k]);
-  MessageFiles().names.swap(mf.names);
-  std::sort(idx.keys.begin(), idx.keys.end());
-  idx.keys.erase(std::unique(idx.keys.begin(), idx.keys.end()), idx.keys.end());
-  s.messages = idx.keys.size();
+  s.messages = keys.size();
   uint64_t ages[std::size(kAges)] = {};
-  for (int64_t k : idx.keys) {
+  for (int64_t k : keys) {
     int64_t age_days = (s.now - key_seconds(k)) / 86400;
     if (age_days < 0) age_days = 0;
     size_t b = 0;
     while (age_days >= kAges[b].max_days) ++b;
     ++ages[b];
   }
-  if (!idx.keys.empty()) s.oldest_key = idx.keys.front(), s.newest_key = idx.keys.back();
+  if (!keys.empty()) s.oldest_key = keys.front(), s.newest_key = keys.back();
   for (size_t b = 0; b < std::size(kAges); ++b)
     s.age_histogram.emplace_back(kAges[b].name, ages[b]);
 
-  // Names: an even sample across time (reading every file would cost more than the walk).
-  std::unordered_map<std::string, uint64_t> names;
-  if (!idx.keys.empty()) {
-    size_t step = std::max<size_t>(1, idx.keys.size() / kNameSamples);
-    for (size_t i = 0; i < idx.keys.size(); i += step) {
-      std::string n = message_name(tree.messages_fd(), key_to_name(idx.keys[i]));
-      if (n.empty()) continue;
-      ++s.names_sampled;
-      if (names.size() < 1024 || names.count(n)) ++names[n];
-    }
-  }
-
-  Tallies& t = sum.t;
+  const Tallies& t = sum.t;
   s.total_entries = sum.total_entries;
   s.directories = sum.directories;
   s.symlinks = sum.symlinks;
@@ -715,7 +937,7 @@ PlanCounts walk_plan(Tree& tree, const Selection& sel, Take&& take, uint64_t& un
       if (fstatat(e.dirfd, e.name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISLNK(st.st_mode)) return;
       if (!read_link(e.dirfd, e.name, target)) return;
       LinkTarget lt = resolve_link(target, dir_part(e.rel), tree.loc().host_path);
-      auto v = tree.judge(lt, sel.idx);
+      auto v = tree.judge(lt, [&](int64_t k) { return sel.idx.has(k); });
       bool go = false;
       if (v == Tree::Verdict::dangling) {
         ++c.dangling;

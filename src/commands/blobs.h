@@ -51,8 +51,15 @@ struct BlobsScan {
   double predicted_seconds = 0;
 };
 
+// How a scan spreads its work. Tests set these to reach every path.
+struct ScanTuning {
+  size_t threads = 0;                  // 0: one per CPU, at most 4
+  size_t max_deferred = 65536;         // links a thread keeps until the index exists, then waits
+  std::function<void()> before_index;  // runs when messages/ is read, before its index is used
+};
+
 // Walks the tree under root (throws InputError when there is none). now: Unix time.
-BlobsScan scan_blobs(const std::string& root, int64_t now);
+BlobsScan scan_blobs(const std::string& root, int64_t now, const ScanTuning& tuning = {});
 nlohmann::ordered_json scan_to_json(const BlobsScan& s);
 // blobs.too_many: always returned (info when the restore is quick).
 Finding blobs_finding(const BlobsScan& s);
@@ -72,7 +79,7 @@ struct BlobsPruneOptions {
   std::string backup;  // "" : ROOT/var/lib/xcp/xsguard-blobs-<UTC>.tar.gz
   bool apply = false;
   int gzip_level = 6;  // measured smaller and no slower than 1 on a 1M-entry tree
-  int64_t now = 0;  // 0: the current time
+  int64_t now = 0;     // 0: the current time
 };
 
 // Test seam: called at the named points of an --apply run ("archived", "verified",

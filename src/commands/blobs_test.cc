@@ -225,9 +225,9 @@ TEST_CASE("blobs: link targets are resolved by hand, never followed") {
 
 TEST_CASE("blobs: the prediction model and its severities") {
   RestoreCost c{200000, 800000, 100, 100000000};
-  double s = predict_restore_seconds(c);
-  CHECK(s > 100);
-  CHECK(s < 200);
+  double s = predict_restore_seconds(c);  // measured: 66 to 71 s for such a tree
+  CHECK(s > 60);
+  CHECK(s < 80);
   CHECK(severity_for_seconds(10) == Severity::info);
   CHECK(severity_for_seconds(120) == Severity::low);
   CHECK(severity_for_seconds(600) == Severity::medium);
@@ -337,6 +337,87 @@ TEST_CASE("blobs scan: a symlinked directory is neither followed nor entered") {
   mkdirs(l.path + "/var/lib/xcp");
   REQUIRE(symlink(b.c_str(), (l.path + "/var/lib/xcp/blobs").c_str()) == 0);
   CHECK_THROWS_AS(scan_blobs(l.path, kNow), InputError);
+}
+
+// Links placed twice, at messages/uuids/<i> (judged against the index of messages) and
+// at rrds/sub/<i> (resolved against the tree alone): the verdicts must agree. Relative
+// targets start with ../../ so that both places resolve them alike.
+TEST_CASE("blobs scan: a link is dangling by the index exactly when it is by the tree") {
+  TempDir d;
+  std::string b = make_tree(d.path, 5);
+  mkdirs(b + "/rrds/sub");
+  mkdirs(b + "/messages/1600000002.00000");  // named like a message, but a directory
+  const std::string ts = std::to_string(kNow - 5 * 86400 + 123) + ".00000";  // message 0
+  const std::string gone = "1600000009.00000";
+  const std::string targets[] = {
+      "/var/lib/xcp/blobs/messages/" + ts,             // ok
+      "/var/lib/xcp/blobs/messages/" + gone,           // dangling: a deleted message
+      "../../messages/" + ts,                          // ok
+      "../../messages/" + gone,                        // dangling
+      "/var/xapi/blobs/messages/" + ts,                // ok: the pre-7.0 path of this tree
+      "/var/lib/xcp/blobs/messages/" + ts + "/",       // ok
+      "/var/lib/xcp/blobs/messages/./" + ts,           // ok
+      "/var/lib/xcp/blobs/messages/1600000002.00000",  // ok: exists, though not a file
+      "../../messages/VM",                             // ok: a directory
+      "/var/lib/xcp/blobs/messages/gen",               // ok
+      "../../messages/gen/100",                        // ok: another link
+      "../../messages/gen/nothing",                    // dangling
+      "/var/lib/xcp/blobs/rrds/host.gz",               // ok
+      "/var/lib/xcp/blobs/rrds/gone.gz",               // dangling
+      "/etc",                                          // leaves the tree
+      "../../../../../../../..",                       // leaves the tree
+      "/var/lib/xcp/blobs/../../../../etc",            // leaves the tree
+  };
+  int i = 0;
+  for (const std::string& t : targets) {
+    REQUIRE(symlink(t.c_str(), (b + "/messages/uuids/t" + std::to_string(i)).c_str()) == 0);
+    REQUIRE(symlink(t.c_str(), (b + "/rrds/sub/t" + std::to_string(i)).c_str()) == 0);
+    ++i;
+  }
+  BlobsScan s = scan_blobs(d.path, kNow);
+  auto part = [&](const char* n) {
+    for (auto& [k, v] : s.parts)
+      if (k == n) return v;
+    return PartTally{};
+  };
+  CHECK(part("uuids").symlinks == 5 + std::size(targets));
+  CHECK(part("rrds").symlinks == std::size(targets));
+  CHECK(part("uuids").dangling == 4);
+  CHECK(part("rrds").dangling == 4);
+  CHECK(part("uuids").outside == 3);
+  CHECK(part("rrds").outside == 3);
+  CHECK(s.dangling == 8);
+}
+
+// The links of the big directories are read while messages/ is still being listed:
+// those wait for the index, in a bounded list, past which the reader waits too.
+TEST_CASE("blobs scan: the same counts however the work is spread") {
+  TempDir d;
+  std::string b = make_tree(d.path, 60, 4);
+  REQUIRE(symlink("/etc", (b + "/messages/refs/to-etc").c_str()) == 0);
+  REQUIRE(symlink("../1700000000.00000", (b + "/messages/gen/relative-gone").c_str()) == 0);
+  REQUIRE(symlink("../../rrds", (b + "/messages/gen/to-dir").c_str()) == 0);
+  mkdirs(b + "/messages/uuids/nested/deeper");
+  REQUIRE(symlink("/var/lib/xcp/blobs/messages/1.00000",
+                  (b + "/messages/uuids/nested/deeper/gone").c_str()) == 0);
+  for (int k = 0; k < 40; ++k)
+    mkdirs(b + "/messages/SR/sr" + std::to_string(k));  // more directories than threads
+  ScanTuning one;
+  one.threads = 1;
+  const std::string want = scan_to_json(scan_blobs(d.path, kNow, one)).dump();
+  for (size_t max_deferred : {size_t(65536), size_t(3), size_t(0)}) {
+    ScanTuning t;
+    t.threads = 3;
+    t.max_deferred = max_deferred;
+    t.before_index = [] { usleep(100 * 1000); };  // the link directories are read meanwhile
+    CAPTURE(max_deferred);
+    CHECK(scan_to_json(scan_blobs(d.path, kNow, t)).dump() == want);
+  }
+  BlobsScan s = scan_blobs(d.path, kNow);
+  CHECK(scan_to_json(s).dump() == want);
+  CHECK(s.dangling == 4 + 2);
+  CHECK(s.outside == 1);
+  CHECK(s.directories == 9 + 2 + 1 + 40);
 }
 
 TEST_CASE("blobs prune: a dry run changes nothing and counts what would go") {

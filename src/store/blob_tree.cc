@@ -230,45 +230,56 @@ void Walker::walk(int dirfd, const std::string& prefix) {
   walk_dir(fd, rel, 0);
 }
 
+DirReader::DirReader(int fd) : fd_(fd), buf_(new char[kBuf]) {}
+
+bool DirReader::next(DirEntry& e) {
+  for (;;) {
+    if (off_ >= len_) {
+      long n = syscall(SYS_getdents64, fd_, buf_.get(), kBuf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        err_ = n < 0 ? errno : 0;
+        return false;
+      }
+      len_ = n;
+      off_ = 0;
+    }
+    auto* d = reinterpret_cast<LinuxDirent64*>(buf_.get() + off_);
+    off_ += d->d_reclen;
+    const char* name = d->d_name;
+    if (name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0))) continue;
+    e.name = name;
+    e.type = dtype_mode(d->d_type);
+    return true;
+  }
+}
+
 void Walker::walk_dir(int fd, std::string& rel, size_t depth) {
   Fd dir(fd);
-  constexpr size_t kBuf = 32 * 1024;
-  std::unique_ptr<char[]> buf(new char[kBuf]);
+  DirReader reader(dir.get());
   const size_t base = rel.size();
-  for (;;) {
-    long n = syscall(SYS_getdents64, dir.get(), buf.get(), kBuf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
+  for (DirEntry d; reader.next(d);) {
+    rel.resize(base);
+    if (base) rel += '/';
+    rel += d.name;
+    WalkEntry e{dir.get(), d.name, rel, d.type};
+    if (visit) visit(e);
+    bool is_dir = d.type == S_IFDIR;
+    if (d.type == 0) {
+      struct stat st {};
+      is_dir = fstatat(dir.get(), d.name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+    }
+    if (!is_dir || depth + 1 >= max_depth) continue;
+    if (enter && !enter(e)) continue;
+    int sub = open_dir_nofollow(dir.get(), d.name);
+    if (sub < 0) {
       if (error) error({rel, errno});
-      return;
+      continue;
     }
-    if (n == 0) return;
-    for (long off = 0; off < n;) {
-      auto* d = reinterpret_cast<LinuxDirent64*>(buf.get() + off);
-      off += d->d_reclen;
-      const char* name = d->d_name;
-      if (name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0))) continue;
-      rel.resize(base);
-      if (base) rel += '/';
-      rel += name;
-      unsigned type = dtype_mode(d->d_type);
-      WalkEntry e{dir.get(), name, rel, type};
-      if (visit) visit(e);
-      bool is_dir = type == S_IFDIR;
-      if (type == 0) {
-        struct stat st {};
-        is_dir = fstatat(dir.get(), name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
-      }
-      if (!is_dir || depth + 1 >= max_depth) continue;
-      if (enter && !enter(e)) continue;
-      int sub = open_dir_nofollow(dir.get(), name);
-      if (sub < 0) {
-        if (error) error({rel, errno});
-        continue;
-      }
-      walk_dir(sub, rel, depth + 1);
-    }
+    walk_dir(sub, rel, depth + 1);
   }
+  rel.resize(base);
+  if (reader.err() && error) error({rel, reader.err()});
 }
 
 int DirCache::dir_of(std::string_view rel, std::string* leaf) {

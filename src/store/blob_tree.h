@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -93,11 +94,32 @@ const char* part_name(Part p);
 // rel: the entry's path relative to the tree. is_link: a symlink.
 Part classify(std::string_view rel, bool is_link);
 
+// The entries of one directory, read with getdents64 into a 32 KiB buffer: names point
+// into the buffer and stay valid until the next call. "." and ".." are skipped.
+struct DirEntry {
+  const char* name;
+  unsigned type;  // S_IFDIR, S_IFLNK, S_IFREG, ... ; 0 when the filesystem does not say
+};
+class DirReader {
+ public:
+  explicit DirReader(int fd);  // not owned; read from its current position
+  // False at the end, or on an error (err() then says which).
+  bool next(DirEntry& e);
+  int err() const { return err_; }
+
+ private:
+  static constexpr size_t kBuf = 32 * 1024;
+  int fd_;
+  std::unique_ptr<char[]> buf_;
+  long len_ = 0, off_ = 0;
+  int err_ = 0;
+};
+
 // Depth-first walk of every entry below a directory, in getdents order, without
 // following symlinks. The callback gets the directory's fd, the entry's name, its path
 // relative to the walk's start and its d_type-derived mode bits (S_IFDIR, S_IFLNK,
 // S_IFREG, ... ; 0 when the filesystem does not say: call fstatat). Return false from
-// `enter` to skip a directory. Memory: one 32 KiB buffer and one fd per level.
+// `enter` to skip a directory. Memory: one DirReader and one fd per level.
 struct WalkEntry {
   int dirfd;
   const char* name;
