@@ -59,23 +59,13 @@ std::string sys_of_dev(dev_t dev) {
   return real("/sys/dev/block/" + std::to_string(major(dev)) + ":" + std::to_string(minor(dev)));
 }
 
-std::vector<std::string> list_dir(const std::string& path) {
-  std::vector<std::string> out;
-  if (DIR* d = opendir(path.c_str())) {
-    while (dirent* e = readdir(d))
-      if (e->d_name[0] != '.') out.push_back(e->d_name);
-    closedir(d);
-  }
-  return out;
-}
-
 // True when the block device at sysfs path dev is disk_sys, one of its partitions, or
 // a device-mapper/md device stacked on them (followed through slaves/).
 bool built_on(const std::string& dev, const std::string& disk_sys, int depth = 0) {
   if (dev.empty() || disk_sys.empty()) return false;
   if (dev == disk_sys || dev.rfind(disk_sys + "/", 0) == 0) return true;
   if (depth > 8) return false;
-  for (const auto& slave : list_dir(dev + "/slaves"))
+  for (const auto& slave : list_dir_names(dev + "/slaves"))
     if (built_on(real(dev + "/slaves/" + slave), disk_sys, depth + 1)) return true;
   return false;
 }
@@ -90,7 +80,7 @@ std::vector<std::string> disk_sys_dirs(const std::string& path) {
     out.push_back(sys_of_dev(st.st_rdev));
   } else if (S_ISREG(st.st_mode)) {
     const std::string target = real(path);
-    for (const auto& name : list_dir("/sys/block")) {
+    for (const auto& name : list_dir_names("/sys/block")) {
       if (name.rfind("loop", 0) != 0) continue;
       std::ifstream in("/sys/block/" + name + "/loop/backing_file");
       std::string backing;

@@ -31,7 +31,9 @@ bool on_disk(dev_t rdev, const std::string& disk_sys) {
   return dev == disk_sys || dev.rfind(disk_sys + "/", 0) == 0;
 }
 
-std::vector<std::string> list_dir(const std::string& path) {
+}  // namespace
+
+std::vector<std::string> list_dir_names(const std::string& path) {
   std::vector<std::string> out;
   if (DIR* d = opendir(path.c_str())) {
     while (dirent* e = readdir(d))
@@ -40,8 +42,6 @@ std::vector<std::string> list_dir(const std::string& path) {
   }
   return out;
 }
-
-}  // namespace
 
 std::string unescape_mount_field(const std::string& s) {
   std::string out;
@@ -61,7 +61,7 @@ std::vector<std::string> disk_users(const FileSource& disk, const std::string& p
   if (!disk.is_block_device()) {
     // An image attached to a loop device is in use through that device.
     std::string target = real(path);
-    for (const auto& name : list_dir("/sys/block")) {
+    for (const auto& name : list_dir_names("/sys/block")) {
       if (name.rfind("loop", 0) != 0) continue;
       std::ifstream in("/sys/block/" + name + "/loop/backing_file");
       std::string backing;
@@ -89,10 +89,10 @@ std::vector<std::string> disk_users(const FileSource& disk, const std::string& p
         on_disk(st.st_rdev, disk_sys))
       users.push_back(source + " is in use as swap");
   }
-  for (const auto& holder : list_dir(disk_sys + "/holders"))
+  for (const auto& holder : list_dir_names(disk_sys + "/holders"))
     users.push_back("held by " + holder);
-  for (const auto& part : list_dir(disk_sys))
-    for (const auto& holder : list_dir(disk_sys + "/" + part + "/holders"))
+  for (const auto& part : list_dir_names(disk_sys))
+    for (const auto& holder : list_dir_names(disk_sys + "/" + part + "/holders"))
       users.push_back(part + " held by " + holder);
   return users;
 }

@@ -16,6 +16,10 @@ std::vector<std::string> disk_users(const FileSource& disk, const std::string& p
 // room for bytes_needed; "" when none (the caller falls back to /tmp and says so).
 std::string backup_dir_on_other_disk(const FileSource& disk, uint64_t bytes_needed);
 
+// The names in a directory (sysfs, mostly), hidden ones left out; empty when it
+// cannot be read.
+std::vector<std::string> list_dir_names(const std::string& path);
+
 // A field of /proc/mounts as the path it stands for (spaces and the like are
 // escaped there as \040).
 std::string unescape_mount_field(const std::string& field);
