@@ -205,6 +205,24 @@ check_screen "check failed: the header says so" "check failed"
 check_screen "check failed: the summary names the error" "check failed: .*empty.img"
 quit_and_check_exit "check failed: q exits 1, not 0" 1
 
+# ---- hostile input: a binary log with a huge line, a garbage disk ------------------
+{
+  printf 'INFO     [2017-06-21 14:02:11] Version 7.1.0-137272c\n'
+  head -c 4096 /dev/urandom
+  printf '\nINFO     [2017-06-21 14:02:12] \033[2J\033]0;owned\007 escape attempt\n'
+  head -c 200000 /dev/zero | tr '\0' 'x'
+  printf '\nINFO     [2017-06-21 14:02:13] after the long line\n'
+} >"$TMP/hostile.log"
+GARBAGE=build/images/garbage.img
+[ -f "$GARBAGE" ] || { head -c 1048576 /dev/urandom >"$TMP/garbage.img"; GARBAGE=$TMP/garbage.img; }
+cp "$GARBAGE" "$TMP/garbage.img" 2>/dev/null
+start 80 24 screen --disk garbage.img --log "$TMP/hostile.log" --screen log
+check_screen "hostile log: records after the garbage and the long line are shown" "after the long line"
+check_screen "hostile log: escape sequences are shown as text" "\?\[2J\?\]0;owned\? escape attempt"
+keys 2
+check_screen "garbage disk: the disks screen draws" "Disk 1/1: garbage.img"
+quit_and_check_exit "hostile input: q exits normally" "[0-2]"
+
 # ---- the destructive flow on a copy of the Dell image -----------------------------
 IMG=build/images/dell-xs65.img
 if [ ! -f "$IMG" ]; then
