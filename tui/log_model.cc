@@ -141,10 +141,7 @@ void LogModel::add_line(LogLine l) {
   if (std::find(failure_lines_.begin(), failure_lines_.end(), l.line) != failure_lines_.end() && l.line)
     l.failure = true;
   lines_.push_back(std::move(l));
-  while (lines_.size() > max_lines_) {
-    lines_.pop_front();
-    ++dropped_;
-  }
+  while (lines_.size() > max_lines_) lines_.pop_front();
 }
 
 void LogModel::add_finding(Finding f) {

@@ -50,7 +50,6 @@ class LogModel {
   // final report, which is not one line, or garbage).
   bool feed(const std::string& json_line);
   const std::deque<LogLine>& lines() const { return lines_; }
-  uint64_t lines_dropped() const { return dropped_; }
   const InstallProgress& progress() const { return progress_; }
   const LiveStall& stall() const { return stall_; }
   // Failures recognised in the log, in the order seen; log.stall is kept current.
@@ -68,7 +67,6 @@ class LogModel {
 
   size_t max_lines_;
   std::deque<LogLine> lines_;
-  uint64_t dropped_ = 0;
   InstallProgress progress_;
   LiveStall stall_;
   std::vector<Finding> findings_;

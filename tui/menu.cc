@@ -271,7 +271,7 @@ class MenuApp {
 
   Screen screen_ = Screen::summary;
   int selected_[4] = {0, 0, 0, 0};
-  int top_[4] = {0, 0, 0, 0};
+  int summary_top_ = 0;  // first finding row shown
   int button_ = 0;
   int log_back_ = 0;  // lines scrolled back from the end; 0 follows
   std::vector<std::function<void()>> overlays_;
@@ -620,7 +620,7 @@ void MenuApp::draw_summary(const Rect& r) {
   const int detail_rows = std::max(4, std::min(spare, r.h * 2 / 3));
   const int list_rows = std::max(1, r.y + r.h - y - detail_rows);
   const int sel = selection(Screen::summary);
-  int& top = top_[0];
+  int& top = summary_top_;
   if (sel < top) top = sel;
   if (sel >= top + list_rows) top = sel - list_rows + 1;
   for (int i = top; i < int(findings.size()) && i < top + list_rows; ++i) {
@@ -1325,7 +1325,9 @@ void MenuApp::show_help() {
             "shell; q " + std::string(o_.preflight ? "continue with the installer" : "quit") +
             ".\n\nEvery change shows its plan first and waits for you to type yes. Disk changes "
             "write a verified backup before the first write; restore it from Actions or with "
-            "`xsguard restore BACKUP --disk DISK --apply`.",
+            "`xsguard restore BACKUP --disk DISK --apply`.\n\nTerminal: TERM=" +
+                printable(std::getenv("TERM") ? std::getenv("TERM") : "linux") + ", terminfo entry " +
+                (term_.terminfo_source() == "system" ? "from this machine" : "built into xsguard") + ".",
             {"OK"});
 }
 

@@ -76,6 +76,7 @@ for size in 80x24 132x43; do
   check_screen "$size actions screen offers the prune" "Prune old xapi messages"
   keys '?'
   check_screen "$size help opens" "Keys: Tab or 1-4"
+  [ "$size" = 132x43 ] && check_screen "help names the terminfo entry's source" "terminfo entry from this machine"
   keys Escape
   quit_and_check_exit "$size q quits with the worst finding's code" "[12]"
 done
@@ -275,6 +276,9 @@ else
   tm -f /dev/null new-session -d -s t -x 80 -y 24 \
     "unshare -m sh -c '$hide find /etc/terminfo /lib/terminfo /usr/share/terminfo -type f 2>/dev/null | wc -l > $TMP/entries; cd $TMP && TMPDIR=$TMP TERM=linux $BIN menu --demo; echo EXIT=\$?'; sleep 600"
   check_screen "no terminfo: the built-in linux entry draws the menu" "upgrade recovery"
+  keys '?' End
+  check_screen "no terminfo: help says the entry is built in" "terminfo entry built into xsguard"
+  keys Escape
   expect "no terminfo: the databases really were empty" [ "$(cat "$TMP/entries")" -eq 0 ]
   quit_and_check_exit "no terminfo: q" "[12]"
   expect "no terminfo: no private terminfo directory left behind" \
